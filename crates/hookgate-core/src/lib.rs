@@ -1,0 +1,20 @@
+//! hookgate's domain: the types every other crate speaks (event ids, events as received and as
+//! stored, verification records) and the configuration model with its validation.
+//!
+//! This crate never does I/O: it does not read files, the environment or the clock. Configuration
+//! arrives as text plus an environment lookup function, so validation is a pure function whose
+//! every error names the offending field (`sources[1].provider: unknown provider "githb"; ...`).
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod event;
+pub mod id;
+pub mod secret;
+pub mod units;
+
+pub use config::{
+    Config, ConfigError, Quantity, ServerConfig, Source, SourceSpec, StorageConfig, StorageUrl,
+};
+pub use event::{Event, Extract, NewEvent, Verification};
+pub use id::{EventId, ParseIdError};
+pub use secret::Secret;

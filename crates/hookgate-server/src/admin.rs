@@ -1,0 +1,201 @@
+//! The admin API under `/api` (read side for now): list events newest first with an opaque
+//! cursor, show one event in full. Access: a bearer `admin_token` when one is configured;
+//! without one, loopback peers only, so a default install never exposes events to the network.
+
+use std::net::SocketAddr;
+
+use axum::{
+    extract::{ConnectInfo, Path, Query, Request, State},
+    http::{header, StatusCode},
+    middleware::Next,
+    response::Response,
+    Json,
+};
+use base64::Engine;
+use hookgate_core::{units::rfc3339_from_unix_ms, Event, EventId, Verification};
+use hookgate_store::{EventQuery, EventSummary};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use crate::{error::ApiError, App};
+
+pub(crate) async fn require_access(
+    State(app): State<App>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    match &app.config().server.admin_token {
+        Some(token) => {
+            let presented = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or("");
+            if !bool::from(presented.as_bytes().ct_eq(token.expose().as_bytes())) {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "send the admin token as Authorization: Bearer <token>",
+                )
+                .with_header(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer"),
+                ));
+            }
+        }
+        None => {
+            let loopback = request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback());
+            if !loopback {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "admin_loopback_only",
+                    "the admin API answers loopback clients only unless server.admin_token is set",
+                ));
+            }
+        }
+    }
+    Ok(next.run(request).await)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListParams {
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventListItem {
+    pub id: String,
+    pub source: String,
+    pub received_at: String,
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+    pub dedup_key: Option<String>,
+    pub body_size: u64,
+    pub verification: Verification,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventList {
+    pub data: Vec<EventListItem>,
+    /// Pass as `cursor` for the next (older) page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventDetail {
+    pub id: String,
+    pub source: String,
+    pub received_at: String,
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+    pub dedup_key: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<Header>,
+    /// The body as UTF-8 text, or base64 when it is not valid UTF-8 (see `body_encoding`).
+    pub body: String,
+    /// `utf8` or `base64`.
+    pub body_encoding: &'static str,
+    pub verification: Verification,
+}
+
+const DEFAULT_PAGE: usize = 50;
+const MAX_PAGE: usize = 500;
+
+pub(crate) async fn list_events(
+    State(app): State<App>,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<EventList>, ApiError> {
+    let Query(params) =
+        params.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let before_seq = params
+        .cursor
+        .map(|c| {
+            c.parse::<i64>().map_err(|_| {
+                ApiError::bad_request("invalid_cursor", "cursor is not one this server issued")
+            })
+        })
+        .transpose()?;
+    let page = app
+        .store()
+        .list_events(EventQuery { limit, before_seq })
+        .await
+        .map_err(|e| ApiError::storage_unavailable(&e))?;
+    Ok(Json(EventList {
+        data: page.items.into_iter().map(list_item).collect(),
+        next_cursor: page.next.map(|seq| seq.to_string()),
+    }))
+}
+
+fn list_item(e: EventSummary) -> EventListItem {
+    EventListItem {
+        id: e.id.to_string(),
+        source: e.source,
+        received_at: rfc3339_from_unix_ms(e.received_at_ms),
+        event_type: e.event_type,
+        dedup_key: e.dedup_key,
+        body_size: e.body_size,
+        verification: e.verification,
+    }
+}
+
+pub(crate) async fn show_event(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Json<EventDetail>, ApiError> {
+    let id: EventId = id.parse().map_err(|e: hookgate_core::ParseIdError| {
+        ApiError::bad_request("invalid_id", e.to_string())
+    })?;
+    let event = app
+        .store()
+        .event(id)
+        .await
+        .map_err(|e| ApiError::storage_unavailable(&e))?
+        .ok_or_else(|| ApiError::not_found("event_not_found", format!("no event {id}")))?;
+    Ok(Json(detail(event)))
+}
+
+fn detail(e: Event) -> EventDetail {
+    let (body, body_encoding) = match String::from_utf8(e.body) {
+        Ok(text) => (text, "utf8"),
+        Err(raw) => (
+            base64::engine::general_purpose::STANDARD.encode(raw.as_bytes()),
+            "base64",
+        ),
+    };
+    EventDetail {
+        id: e.id.to_string(),
+        source: e.source,
+        received_at: rfc3339_from_unix_ms(e.received_at_ms),
+        event_type: e.event_type,
+        dedup_key: e.dedup_key,
+        method: e.method,
+        path: e.path,
+        headers: e
+            .headers
+            .into_iter()
+            .map(|(name, value)| Header { name, value })
+            .collect(),
+        body,
+        body_encoding,
+        verification: e.verification,
+    }
+}

@@ -1,0 +1,235 @@
+//! `POST /in/{source}`: limits, verification, extraction, durable append, acknowledgement.
+//!
+//! [`ingest`] is the whole pipeline as a plain async function (tests can call it without HTTP);
+//! the axum handler only gathers its inputs. The order of checks is deliberate: everything that
+//! can be refused without reading the body (unknown source, method, encoding, declared size) is
+//! refused before reading it, so a sender cannot make hookgate buffer what it will reject.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::{
+    body::Body,
+    extract::{Path, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri},
+    response::{IntoResponse, Response},
+    Json,
+};
+use bytes::Bytes;
+use hookgate_core::{event::Extractor, EventId, NewEvent, Source, Verification};
+use hookgate_verify::{Provider, Request as VerifyRequest};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Serialize;
+
+use crate::{error::ApiError, App};
+
+/// What a sender gets back once its event is durable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Accepted {
+    pub id: String,
+    pub duplicate: bool,
+}
+
+impl IntoResponse for Accepted {
+    fn into_response(self) -> Response {
+        (StatusCode::OK, Json(self)).into_response()
+    }
+}
+
+/// One request as it arrived, before anything is read from its body.
+#[derive(Debug)]
+pub struct Incoming {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Body,
+}
+
+pub(crate) async fn handler(
+    State(app): State<App>,
+    Path(source): Path<String>,
+    request: axum::extract::Request,
+) -> Result<Accepted, ApiError> {
+    let (parts, body) = request.into_parts();
+    ingest(
+        &app,
+        &source,
+        Incoming {
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            body,
+        },
+    )
+    .await
+}
+
+/// Receives one webhook for `source_name`: returns `Ok` only once the event is durably stored
+/// (or recognised as a duplicate of a stored one).
+pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<Accepted, ApiError> {
+    let config = app.config();
+    let source = config.source(source_name).ok_or_else(|| {
+        ApiError::not_found(
+            "unknown_source",
+            format!("no source named \"{source_name}\" is configured"),
+        )
+    })?;
+    check_method(source, &request.method)?;
+    check_encoding(&request.headers)?;
+    let body = read_body(
+        request.body,
+        &request.headers,
+        config.server.max_body,
+        config.server.body_read_timeout,
+    )
+    .await?;
+
+    let url = request.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let verified = source
+        .verifier
+        .verify(
+            &VerifyRequest {
+                method: request.method.as_str(),
+                url,
+                headers: &request.headers,
+                body: &body,
+            },
+            unix_now_ms() / 1000,
+        )
+        .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()))?;
+
+    let extractor = Extractor::new(&request.headers, &body);
+    let dedup_key = source.dedup.as_ref().and_then(|rule| extractor.get(rule));
+    let event_type = source
+        .event_type
+        .as_ref()
+        .and_then(|rule| extractor.get(rule));
+    let event = NewEvent {
+        id: EventId::generate(),
+        source: source_name.to_owned(),
+        received_at_ms: unix_now_ms(),
+        event_type,
+        dedup_key,
+        method: request.method.as_str().to_owned(),
+        path: url.to_owned(),
+        headers: request
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: body.into(),
+        verification: Verification {
+            provider: source.provider.as_str().to_owned(),
+            status: if source.provider == Provider::None {
+                "unverified"
+            } else {
+                "verified"
+            }
+            .to_owned(),
+            secret_index: verified.secret_index,
+            timestamp: verified.timestamp,
+        },
+    };
+    let appended = app
+        .store()
+        .append(event)
+        .await
+        .map_err(|e| ApiError::storage_unavailable(&e))?;
+    Ok(Accepted {
+        id: appended.id.to_string(),
+        duplicate: appended.duplicate,
+    })
+}
+
+fn check_method(source: &Source, method: &Method) -> Result<(), ApiError> {
+    if source.methods.contains(method) {
+        return Ok(());
+    }
+    let allow = source
+        .methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let err = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not accepted here; use {allow}"),
+    );
+    Err(match HeaderValue::from_str(&allow) {
+        Ok(value) => err.with_header(header::ALLOW, value),
+        Err(_) => err,
+    })
+}
+
+/// Compressed bodies are refused: providers sign the bytes they send uncompressed, and inflating
+/// would let a small request expand past `max_body` (a zip bomb) before any check could run.
+fn check_encoding(headers: &HeaderMap) -> Result<(), ApiError> {
+    for value in headers.get_all(header::CONTENT_ENCODING) {
+        let encoding = value.to_str().unwrap_or("?").trim();
+        if !encoding.is_empty() && !encoding.eq_ignore_ascii_case("identity") {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_content_encoding",
+                format!(
+                    "Content-Encoding \"{encoding}\" is not accepted; send the body uncompressed"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn too_large(max: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body is larger than the {max} bytes this server accepts"),
+    )
+}
+
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    max: u64,
+    timeout: std::time::Duration,
+) -> Result<Bytes, ApiError> {
+    if let Some(length) = headers.get(header::CONTENT_LENGTH) {
+        let declared: u64 = length
+            .to_str()
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| {
+                ApiError::bad_request("invalid_content_length", "Content-Length is not a number")
+            })?;
+        if declared > max {
+            return Err(too_large(max));
+        }
+    }
+    // The cap applies while reading too: chunked bodies declare no length, and hyper enforces a
+    // declared one, so no byte past `max` is ever buffered.
+    let limit = usize::try_from(max).unwrap_or(usize::MAX);
+    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the body was not received within {} s", timeout.as_secs()),
+        )),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(max)),
+        Ok(Err(e)) => Err(ApiError::bad_request(
+            "body_read_failed",
+            format!("the body could not be read: {e}"),
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+fn unix_now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,108 @@
+//! hookgate's HTTP surface: ingest (`/in/{source}`), the admin API (`/api`), and health checks.
+//!
+//! The server takes its world as arguments ([`serve`] gets an [`App`], a bound listener and a
+//! shutdown token), so tests run it on port 0. It knows the store only as `Arc<dyn Store>`; it
+//! never names a backend, never talks to delivery workers directly, and never answers 2xx to a
+//! webhook before the store has said the event is durable.
+//!
+//! Layout: `ingest` (the webhook pipeline), `admin` (the `/api` read side), `error` (the JSON error
+//! type), `serve` (the accept loop with its timeouts and graceful shutdown).
+#![forbid(unsafe_code)]
+
+pub mod admin;
+mod error;
+pub mod ingest;
+mod serve;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    middleware,
+    routing::{any, get},
+    Json, Router,
+};
+pub use error::ApiError;
+use hookgate_core::Config;
+use hookgate_store::Store;
+pub use serve::serve;
+
+/// What every handler shares: the configuration and the store.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Arc<Config>,
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("sources", &self.inner.config.sources.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    pub fn new(config: Arc<Config>, store: Arc<dyn Store>) -> Self {
+        Self {
+            inner: Arc::new(Inner { config, store }),
+        }
+    }
+
+    #[must_use]
+    pub fn config(&self) -> &Arc<Config> {
+        &self.inner.config
+    }
+
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+}
+
+/// All routes. Unknown paths answer the JSON error body too.
+pub fn router(app: App) -> Router {
+    let api = Router::new()
+        .route("/events", get(admin::list_events))
+        .route("/events/{id}", get(admin::show_event))
+        .route_layer(middleware::from_fn_with_state(
+            app.clone(),
+            admin::require_access,
+        ));
+    Router::new()
+        .route("/in/{source}", any(ingest::handler))
+        .nest("/api", api)
+        .route(
+            "/healthz",
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .route("/readyz", get(readyz))
+        .fallback(|| async {
+            ApiError::not_found(
+                "not_found",
+                "no such endpoint; webhooks go to POST /in/{source}",
+            )
+        })
+        .with_state(app)
+}
+
+async fn readyz(State(app): State<App>) -> Result<Json<serde_json::Value>, ApiError> {
+    match tokio::time::timeout(Duration::from_secs(2), app.store().ready()).await {
+        Ok(Ok(())) => Ok(Json(serde_json::json!({"status": "ready"}))),
+        Ok(Err(e)) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            format!("storage: {e}"),
+        )),
+        Err(_) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "storage did not answer within 2 s",
+        )),
+    }
+}

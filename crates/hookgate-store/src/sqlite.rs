@@ -1,0 +1,438 @@
+//! The SQLite backend. One dedicated writer thread owns the only writing connection and does
+//! group commit: it takes everything queued (up to a bound), writes it in one transaction, commits
+//! once (one fsync, with `synchronous=FULL` in WAL mode), and only then answers every waiter. Under
+//! load one fsync covers many events; alone, an event waits for exactly one fsync.
+//!
+//! Reads use a second connection; WAL lets them run while the writer commits.
+//!
+//! This module must never answer an append before its transaction has committed.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    thread,
+};
+
+use async_trait::async_trait;
+use hookgate_core::{Event, EventId, NewEvent, Verification};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{Appended, EventQuery, EventSummary, Page, Store, StoreError};
+
+/// Most events committed in one transaction. Bounds the latency one commit adds for the first
+/// waiter in it, and the memory a batch holds.
+const MAX_BATCH: usize = 1024;
+/// Appends waiting for the writer. When full, ingest waits: backpressure instead of unbounded memory.
+const QUEUE_CAPACITY: usize = 16 * 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct SqliteOptions {
+    /// Refuse writes once the database file would grow beyond this many bytes.
+    pub max_size: Option<u64>,
+}
+
+enum WriteOp {
+    Append(NewEvent, oneshot::Sender<Result<Appended, StoreError>>),
+    Control(Control),
+}
+
+/// Writer work that is not an append; done after the batch it arrived with is committed.
+enum Control {
+    Prune(i64, oneshot::Sender<Result<u64, StoreError>>),
+    Ping(oneshot::Sender<()>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    queue: mpsc::Sender<WriteOp>,
+    // A std Mutex is right here: it is only locked inside spawn_blocking, never across an .await.
+    reader: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for WriteOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Append(..) => "Append",
+            Self::Control(Control::Prune(..)) => "Prune",
+            Self::Control(Control::Ping(_)) => "Ping",
+            Self::Control(Control::Shutdown(_)) => "Shutdown",
+        })
+    }
+}
+
+fn unavailable(e: &rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+const MIGRATIONS: &[&str] = &[r"
+    CREATE TABLE events (
+        seq          INTEGER PRIMARY KEY,
+        id           TEXT    NOT NULL UNIQUE,
+        source       TEXT    NOT NULL,
+        received_at  INTEGER NOT NULL,
+        event_type   TEXT,
+        dedup_key    TEXT,
+        method       TEXT    NOT NULL,
+        path         TEXT    NOT NULL,
+        headers      TEXT    NOT NULL,
+        body         BLOB    NOT NULL,
+        verification TEXT    NOT NULL
+    ) STRICT;
+    -- Provider retries are recognised by (source, dedup key); events without a key never collide.
+    CREATE UNIQUE INDEX events_dedup ON events (source, dedup_key) WHERE dedup_key IS NOT NULL;
+"];
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, migrates it, and starts the writer.
+    pub fn open(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = Connection::open(&path)
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        // synchronous=FULL: in WAL mode every commit fsyncs the WAL, which is the durability rule.
+        // busy_timeout: another process (an operator's sqlite3 shell) may hold a lock briefly.
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(|e| unavailable(&e))?;
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(|e| unavailable(&e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Unavailable(format!(
+                "{} cannot use WAL mode (journal_mode is {mode})",
+                path.display()
+            )));
+        }
+        migrate(&mut writer)?;
+        if let Some(max) = options.max_size {
+            let page_size: u64 = writer
+                .query_row("PRAGMA page_size", [], |r| r.get(0))
+                .map_err(|e| unavailable(&e))?;
+            writer
+                .execute_batch(&format!(
+                    "PRAGMA max_page_count = {}",
+                    (max / page_size).max(1)
+                ))
+                .map_err(|e| unavailable(&e))?;
+        }
+        let reader = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| unavailable(&e))?;
+        reader
+            .execute_batch("PRAGMA busy_timeout = 5000;")
+            .map_err(|e| unavailable(&e))?;
+
+        let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
+        thread::Builder::new()
+            .name("hookgate-sqlite-writer".into())
+            .spawn(move || writer_loop(writer, rx))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self {
+            path,
+            queue,
+            reader: Arc::new(Mutex::new(reader)),
+        })
+    }
+
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn send<T>(
+        &self,
+        op: impl FnOnce(oneshot::Sender<T>) -> WriteOp,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.queue
+            .send(op(tx))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            let conn = reader.lock().map_err(|_| {
+                StoreError::Unavailable("reader poisoned by an earlier panic".into())
+            })?;
+            f(&conn)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("read task failed: {e}")))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: usize = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| unavailable(&e))?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "the database has schema version {version}, newer than this hookgate knows ({}): upgrade hookgate",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction().map_err(|e| unavailable(&e))?;
+        tx.execute_batch(sql).map_err(|e| unavailable(&e))?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+            .map_err(|e| unavailable(&e))?;
+        tx.commit().map_err(|e| unavailable(&e))?;
+    }
+    Ok(())
+}
+
+fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
+    let mut appends = Vec::with_capacity(MAX_BATCH);
+    let mut others = Vec::new();
+    while let Some(first) = rx.blocking_recv() {
+        let mut next = Some(first);
+        while let Some(op) = next.take() {
+            match op {
+                WriteOp::Append(ev, tx) => appends.push((ev, tx)),
+                WriteOp::Control(control) => others.push(control),
+            }
+            if appends.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !appends.is_empty() {
+            commit_appends(&mut conn, &mut appends);
+        }
+        for op in others.drain(..) {
+            match op {
+                Control::Prune(cutoff, tx) => {
+                    let result = conn
+                        .execute("DELETE FROM events WHERE received_at < ?1", [cutoff])
+                        .map(|n| n as u64)
+                        .map_err(|e| unavailable(&e));
+                    let _ = tx.send(result);
+                }
+                Control::Ping(tx) => {
+                    let _ = tx.send(());
+                }
+                Control::Shutdown(tx) => {
+                    // Everything queued before the shutdown has been answered above; appends
+                    // queued after it are dropped unanswered, which their callers see as Closed.
+                    let _ = tx.send(());
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Writes a batch in one transaction and answers each waiter after the commit. If anything fails
+/// every waiter gets `Unavailable`: none of them was acknowledged, so a sender's retry is safe.
+fn commit_appends(
+    conn: &mut Connection,
+    batch: &mut Vec<(NewEvent, oneshot::Sender<Result<Appended, StoreError>>)>,
+) {
+    match write_batch(conn, batch) {
+        Ok(results) => {
+            for ((_, tx), appended) in batch.drain(..).zip(results) {
+                let _ = tx.send(Ok(appended));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, events = batch.len(), "commit failed; answering 503 to the batch");
+            let err = unavailable(&e);
+            for (_, tx) in batch.drain(..) {
+                let _ = tx.send(Err(err.clone()));
+            }
+        }
+    }
+}
+
+fn write_batch(
+    conn: &mut Connection,
+    batch: &[(NewEvent, oneshot::Sender<Result<Appended, StoreError>>)],
+) -> Result<Vec<Appended>, rusqlite::Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(batch.len());
+    {
+        let mut find =
+            tx.prepare_cached("SELECT id FROM events WHERE source = ?1 AND dedup_key = ?2")?;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO events (id, source, received_at, event_type, dedup_key, method, path, headers, body, verification)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for (ev, _) in batch {
+            if let Some(key) = &ev.dedup_key {
+                // Sees rows inserted earlier in this same transaction, so two copies of one event
+                // in one batch are recognised too.
+                let existing: Option<String> = find
+                    .query_row(params![ev.source, key], |r| r.get(0))
+                    .optional()?;
+                if let Some(id) = existing.and_then(|s| s.parse::<EventId>().ok()) {
+                    results.push(Appended {
+                        id,
+                        duplicate: true,
+                    });
+                    continue;
+                }
+            }
+            let headers = serde_json::to_string(&ev.headers)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            let verification = serde_json::to_string(&ev.verification)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            insert.execute(params![
+                ev.id.to_string(),
+                ev.source,
+                ev.received_at_ms,
+                ev.event_type,
+                ev.dedup_key,
+                ev.method,
+                ev.path,
+                headers,
+                ev.body,
+                verification
+            ])?;
+            results.push(Appended {
+                id: ev.id,
+                duplicate: false,
+            });
+        }
+    }
+    tx.commit()?;
+    Ok(results)
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn read_verification(text: &str) -> Result<Verification, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt("verification", e))
+}
+
+fn read_id(text: &str) -> Result<EventId, StoreError> {
+    text.parse().map_err(|e| corrupt("event id", e))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
+        self.send(|tx| WriteOp::Append(event, tx)).await?
+    }
+
+    async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached(
+                    "SELECT seq, id, source, received_at, event_type, dedup_key, method, path, headers, body, verification
+                     FROM events WHERE id = ?1",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_row([id.to_string()], |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, i64>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                            r.get::<_, Option<String>>(5)?,
+                            r.get::<_, String>(6)?,
+                            r.get::<_, String>(7)?,
+                            r.get::<_, String>(8)?,
+                            r.get::<_, Vec<u8>>(9)?,
+                            r.get::<_, String>(10)?,
+                        ))
+                    })
+                    .optional()
+                })
+                .map_err(|e| unavailable(&e))?;
+            let Some((seq, id, source, received_at_ms, event_type, dedup_key, method, path, headers, body, verification)) = row else {
+                return Ok(None);
+            };
+            Ok(Some(Event {
+                id: read_id(&id)?,
+                seq,
+                source,
+                received_at_ms,
+                event_type,
+                dedup_key,
+                method,
+                path,
+                headers: serde_json::from_str(&headers).map_err(|e| corrupt("headers", e))?,
+                body,
+                verification: read_verification(&verification)?,
+            }))
+        })
+        .await
+    }
+
+    async fn list_events(&self, query: EventQuery) -> Result<Page<EventSummary>, StoreError> {
+        self.read(move |conn| {
+            let limit = query.limit.clamp(1, 1000);
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT seq, id, source, received_at, event_type, dedup_key, length(body), verification
+                     FROM events WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+                )
+                .map_err(|e| unavailable(&e))?;
+            // One row more than asked tells whether there is a next page.
+            let rows = stmt
+                .query_map(params![query.before_seq.unwrap_or(i64::MAX), limit as i64 + 1], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, i64>(6)?,
+                        r.get::<_, String>(7)?,
+                    ))
+                })
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| unavailable(&e))?;
+            let more = rows.len() > limit;
+            let items = rows
+                .into_iter()
+                .take(limit)
+                .map(|(seq, id, source, received_at_ms, event_type, dedup_key, size, verification)| {
+                    Ok(EventSummary {
+                        id: read_id(&id)?,
+                        seq,
+                        source,
+                        received_at_ms,
+                        event_type,
+                        dedup_key,
+                        body_size: u64::try_from(size).unwrap_or(0),
+                        verification: read_verification(&verification)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let next = if more { items.last().map(|e| e.seq) } else { None };
+            Ok(Page { items, next })
+        })
+        .await
+    }
+
+    async fn prune(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        self.send(|tx| WriteOp::Control(Control::Prune(cutoff_ms, tx)))
+            .await?
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.send(|tx| WriteOp::Control(Control::Ping(tx))).await
+    }
+
+    async fn close(&self) {
+        let _ = self
+            .send(|tx| WriteOp::Control(Control::Shutdown(tx)))
+            .await;
+    }
+}

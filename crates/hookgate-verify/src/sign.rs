@@ -1,0 +1,49 @@
+//! [`sign`]: the headers a real sender would add, for `hookgate sign` and `hookgate send`
+//! (test your own endpoint) and for round-trip tests.
+//!
+//! It goes through [`Verifier::new`], so a secret or option that could not verify cannot
+//! sign either, and the keyed state is the very one verification uses.
+
+use crate::{verifier::Prepared, Scheme, SignError, Verifier};
+
+/// What a sender signs. Headers are absent: signing produces them.
+#[derive(Debug, Clone, Copy)]
+pub struct SignRequest<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub body: &'a [u8],
+}
+
+/// The headers a real sender would add, as `(name, value)` in the order it sends them.
+///
+/// - github: `X-GitHub-Delivery` (when `id` is given), then the legacy `X-Hub-Signature`
+///   (`sha1=<hex>`) and `X-Hub-Signature-256` (`sha256=<hex>`), as in GitHub's documented
+///   example delivery.
+/// - stripe: `Stripe-Signature: t={now},v1={hex}` (`id` is unused: Stripe's event id is in
+///   the body).
+/// - standard-webhooks: `webhook-id` (`id` is required: [`SignError::MissingId`]),
+///   `webhook-timestamp`, `webhook-signature: v1,{base64}`.
+/// - hmac: its header (with prefix), then its timestamp header when the template signs one.
+/// - token: the header with prefix and secret; a query token is
+///   [`SignError::QueryToken`], for the caller to append to the URL.
+/// - none: no headers.
+pub fn sign(
+    scheme: &Scheme,
+    secret: &[u8],
+    req: &SignRequest<'_>,
+    now_unix: i64,
+    id: Option<&str>,
+) -> Result<Vec<(String, String)>, SignError> {
+    if *scheme == Scheme::None {
+        return Ok(Vec::new());
+    }
+    let verifier = Verifier::new(scheme.clone(), &[secret], None)?;
+    match verifier.prepared() {
+        Prepared::Github(keys) => keys.sign(req, id),
+        Prepared::Stripe(keys) => keys.sign(req, now_unix),
+        Prepared::StandardWebhooks(keys) => keys.sign(req, now_unix, id),
+        Prepared::Hmac(prepared) => prepared.sign(req, now_unix),
+        Prepared::Token(prepared) => prepared.sign(secret),
+        Prepared::None => Ok(Vec::new()),
+    }
+}

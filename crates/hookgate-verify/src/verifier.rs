@@ -1,0 +1,238 @@
+//! [`Verifier`]: a scheme plus its secrets, checked and keyed once, then used per request.
+//!
+//! All configuration mistakes surface in [`Verifier::new`] (at startup, naming the bad
+//! secret or option), so [`Verifier::verify`] can only fail because of the request.
+
+use std::{fmt, time::Duration};
+
+use crate::{
+    mac::KeyedMac,
+    schemes::{github, hmac, standard_webhooks, stripe, token},
+    Algorithm, KeyError, Provider, Scheme, VerifyError,
+};
+
+/// The replay window used when none is configured. Stripe's SDKs default to 300 s
+/// (`DEFAULT_TOLERANCE` in stripe-node/stripe-python) and the Standard Webhooks reference
+/// libraries use 5 minutes; the generic HMAC scheme follows them.
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// An incoming request, as received: the raw body bytes, never a re-serialised form.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    /// What the sender addressed: a full URL, or path and query (`/in/x?token=abc`).
+    pub url: &'a str,
+    pub headers: &'a http::HeaderMap,
+    pub body: &'a [u8],
+}
+
+/// What a successful verification established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    /// Which configured secret matched (0-based); `None` for the `none` scheme. During a
+    /// rotation this says whether senders have moved to the new secret yet.
+    pub secret_index: Option<usize>,
+    /// The signed timestamp, for schemes that have one.
+    pub timestamp: Option<i64>,
+}
+
+/// Verifies requests for one source. Cheap to clone and share; holds no secrets in its
+/// `Debug` output.
+#[derive(Clone)]
+pub struct Verifier {
+    prepared: Prepared,
+    tolerance_secs: u64,
+}
+
+#[derive(Clone)]
+pub(crate) enum Prepared {
+    Github(github::Keys),
+    Stripe(stripe::Keys),
+    StandardWebhooks(standard_webhooks::Keys),
+    Hmac(hmac::Prepared),
+    Token(token::Prepared),
+    None,
+}
+
+impl Verifier {
+    /// Checks the scheme's options and secrets and keys an HMAC state per secret.
+    ///
+    /// `secrets` are as the user wrote them; several while rotating, tried in order.
+    /// - standard-webhooks: `whsec_` is stripped and the rest base64-decoded.
+    /// - stripe: the whole `whsec_…` string is the HMAC key, as Stripe's SDKs use it.
+    /// - github, hmac, token: the raw bytes.
+    /// - none: takes no secrets at all; every other scheme needs at least one, and no
+    ///   secret may be empty (an unset `${VAR}` would otherwise mean "sign with nothing").
+    ///
+    /// `tolerance` is the replay window for timestamped schemes; `None` means
+    /// [`DEFAULT_TOLERANCE`]. Schemes without a timestamp ignore it.
+    pub fn new(
+        scheme: Scheme,
+        secrets: &[&[u8]],
+        tolerance: Option<Duration>,
+    ) -> Result<Verifier, KeyError> {
+        let provider = scheme.provider();
+        if provider == Provider::None {
+            if !secrets.is_empty() {
+                return Err(KeyError::SecretsNotAllowed);
+            }
+        } else {
+            check_secrets(provider, secrets)?;
+        }
+        let prepared = match scheme {
+            Scheme::Github => Prepared::Github(github::Keys::new(secrets)?),
+            Scheme::Stripe => Prepared::Stripe(stripe::Keys::new(secrets)?),
+            Scheme::StandardWebhooks => {
+                Prepared::StandardWebhooks(standard_webhooks::Keys::new(secrets)?)
+            }
+            Scheme::Hmac(options) => Prepared::Hmac(hmac::Prepared::new(options, secrets)?),
+            Scheme::Token(options) => Prepared::Token(token::Prepared::new(options, secrets)?),
+            Scheme::None => Prepared::None,
+        };
+        Ok(Verifier {
+            prepared,
+            tolerance_secs: tolerance.unwrap_or(DEFAULT_TOLERANCE).as_secs(),
+        })
+    }
+
+    #[must_use]
+    pub fn provider(&self) -> Provider {
+        match &self.prepared {
+            Prepared::Github(_) => Provider::Github,
+            Prepared::Stripe(_) => Provider::Stripe,
+            Prepared::StandardWebhooks(_) => Provider::StandardWebhooks,
+            Prepared::Hmac(_) => Provider::Hmac,
+            Prepared::Token(_) => Provider::Token,
+            Prepared::None => Provider::None,
+        }
+    }
+
+    /// Checks `req` against every configured secret. `now_unix` is the receiver's clock,
+    /// passed in so that this function never reads one.
+    pub fn verify(&self, req: &Request<'_>, now_unix: i64) -> Result<Verified, VerifyError> {
+        let tolerance = self.tolerance_secs;
+        match &self.prepared {
+            Prepared::Github(keys) => keys.verify(req),
+            Prepared::Stripe(keys) => keys.verify(req, now_unix, tolerance),
+            Prepared::StandardWebhooks(keys) => keys.verify(req, now_unix, tolerance),
+            Prepared::Hmac(prepared) => prepared.verify(req, now_unix, tolerance),
+            Prepared::Token(prepared) => prepared.verify(req),
+            Prepared::None => Ok(Verified {
+                secret_index: None,
+                timestamp: None,
+            }),
+        }
+    }
+
+    pub(crate) fn prepared(&self) -> &Prepared {
+        &self.prepared
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secrets = match &self.prepared {
+            Prepared::Github(keys) => keys.len(),
+            Prepared::Stripe(keys) => keys.len(),
+            Prepared::StandardWebhooks(keys) => keys.len(),
+            Prepared::Hmac(prepared) => prepared.len(),
+            Prepared::Token(prepared) => prepared.len(),
+            Prepared::None => 0,
+        };
+        f.debug_struct("Verifier")
+            .field("provider", &self.provider())
+            .field("secrets", &format_args!("{secrets} (redacted)"))
+            .field("tolerance_secs", &self.tolerance_secs)
+            .finish()
+    }
+}
+
+fn check_secrets(provider: Provider, secrets: &[&[u8]]) -> Result<(), KeyError> {
+    if secrets.is_empty() {
+        return Err(KeyError::NoSecrets { provider });
+    }
+    if let Some(index) = secrets.iter().position(|s| s.is_empty()) {
+        return Err(KeyError::BadSecret {
+            index,
+            reason: "empty".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// One keyed HMAC state per secret, in the order given.
+pub(crate) fn keyed_macs<'s>(
+    algorithm: Algorithm,
+    keys: impl IntoIterator<Item = &'s [u8]>,
+) -> Result<Vec<KeyedMac>, KeyError> {
+    keys.into_iter()
+        .enumerate()
+        .map(|(index, key)| {
+            KeyedMac::new(algorithm, key).map_err(|_| KeyError::BadSecret {
+                index,
+                reason: "not usable as an HMAC key".to_owned(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_required_except_for_none() {
+        for scheme in [Scheme::Github, Scheme::Stripe, Scheme::StandardWebhooks] {
+            let provider = scheme.provider();
+            assert_eq!(
+                Verifier::new(scheme, &[], None).unwrap_err(),
+                KeyError::NoSecrets { provider }
+            );
+        }
+        assert_eq!(
+            Verifier::new(Scheme::None, &[b"x"], None).unwrap_err(),
+            KeyError::SecretsNotAllowed
+        );
+        assert!(Verifier::new(Scheme::None, &[], None).is_ok());
+    }
+
+    #[test]
+    fn an_empty_secret_is_named() {
+        let err = Verifier::new(Scheme::Github, &[b"ok", b""], None).unwrap_err();
+        assert_eq!(
+            err,
+            KeyError::BadSecret {
+                index: 1,
+                reason: "empty".into()
+            }
+        );
+        assert_eq!(err.to_string(), "secrets[1]: empty");
+    }
+
+    #[test]
+    fn debug_does_not_print_keys() {
+        let verifier = Verifier::new(Scheme::Stripe, &[b"whsec_supersecret"], None).unwrap();
+        let debug = format!("{verifier:?}");
+        assert!(!debug.contains("supersecret"), "{debug}");
+        assert!(debug.contains("stripe"), "{debug}");
+    }
+
+    #[test]
+    fn none_accepts_anything() {
+        let verifier = Verifier::new(Scheme::None, &[], None).unwrap();
+        let headers = http::HeaderMap::new();
+        let req = Request {
+            method: "POST",
+            url: "/in/x",
+            headers: &headers,
+            body: b"anything",
+        };
+        assert_eq!(
+            verifier.verify(&req, 0),
+            Ok(Verified {
+                secret_index: None,
+                timestamp: None
+            })
+        );
+    }
+}

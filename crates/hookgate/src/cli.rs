@@ -1,0 +1,75 @@
+//! Command-line definitions (DESIGN.md §3) and dispatch.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hookgate",
+    version,
+    about = "A gateway for incoming webhooks: receive, verify, store durably, acknowledge."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (./hookgate.toml if present, else the embedded default).
+    Serve(ServeArgs),
+    /// Validate a configuration and show what it configures; exit 1 on error.
+    Check(ConfigArg),
+    /// Check a webhook's signature: exit 0 valid, 1 invalid (reason on stderr), 2 usage error.
+    Verify(crate::signing::VerifyArgs),
+    /// Print the headers a real sender would add to this body, one 'Name: value' per line.
+    Sign(crate::signing::SignArgs),
+    /// Sign a body and POST it to URL: test your own endpoint.
+    Send(crate::signing::SendArgs),
+    /// Inspect stored events through the admin API.
+    Events(crate::events::EventsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigArg {
+    /// Configuration file (TOML).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Parses arguments, runs the command, and turns any error into one line on stderr.
+#[must_use]
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => crate::serve::run(&args),
+        Command::Check(args) => crate::check::run(&args),
+        Command::Verify(args) => return crate::signing::verify(&args),
+        Command::Sign(args) => return crate::signing::sign(&args),
+        Command::Send(args) => crate::signing::send(&args),
+        Command::Events(args) => crate::events::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hookgate: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! `hookgate serve`: the composition root. Config → store → server, plus signals and retention.
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use anyhow::Context;
+use hookgate_core::{config::CATCH_ALL, Config, StorageUrl};
+use hookgate_server::App;
+use hookgate_store::{SqliteOptions, SqliteStore, Store};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{LogFormat, ServeArgs};
+
+const DEFAULT_CONFIG: &str = "hookgate.toml";
+
+/// Loads `--config FILE`, else `./hookgate.toml` if present, else the embedded default. Returns
+/// the config and a description of where it came from.
+pub fn load_config(path: Option<&Path>) -> anyhow::Result<(Config, String)> {
+    let path: Option<PathBuf> = match path {
+        Some(p) => Some(p.to_path_buf()),
+        None => Path::new(DEFAULT_CONFIG)
+            .exists()
+            .then(|| PathBuf::from(DEFAULT_CONFIG)),
+    };
+    let Some(path) = path else {
+        return Ok((
+            Config::embedded_default(),
+            "embedded default configuration".to_owned(),
+        ));
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let config = Config::parse(&text, &|name| std::env::var(name).ok())
+        .with_context(|| format!("{} is not valid", path.display()))?;
+    Ok((config, path.display().to_string()))
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging(args.log_format);
+    let (config, origin) = load_config(args.config.config.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(Arc::new(config), &origin))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(config: Arc<Config>, origin: &str) -> anyhow::Result<()> {
+    let StorageUrl::Sqlite(path) = &config.storage.url;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(
+        path,
+        &SqliteOptions {
+            max_size: config.storage.max_size,
+        },
+    )?);
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    print_banner(&config, origin, addr, path);
+
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    tokio::spawn(prune_forever(
+        Arc::clone(&store),
+        config.storage.retention,
+        shutdown.clone(),
+    ));
+
+    hookgate_server::serve(
+        App::new(Arc::clone(&config), Arc::clone(&store)),
+        listener,
+        shutdown,
+    )
+    .await?;
+    // Every request has been answered or cut off; let the writer finish what is queued.
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(config: &Config, origin: &str, addr: std::net::SocketAddr, db: &Path) {
+    println!(
+        "hookgate {} listening on http://{addr}",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!("  config:  {origin}");
+    println!("  storage: sqlite://{}", db.display());
+    for source in &config.sources {
+        if source.name == CATCH_ALL {
+            println!(
+                "  source:  POST http://{addr}/in/{{any name}}  (provider {}, catch-all)",
+                source.provider
+            );
+        } else {
+            println!(
+                "  source:  POST http://{addr}/in/{}  (provider {})",
+                source.name, source.provider
+            );
+        }
+    }
+    if config.source("demo").is_some() {
+        println!("try it:");
+        println!("  curl -X POST http://{addr}/in/demo -H 'content-type: application/json' -d '{{\"hello\":\"world\"}}'");
+        println!("  hookgate events list --server http://{addr}");
+    }
+}
+
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: no new connections; finishing requests in flight");
+    shutdown.cancel();
+}
+
+/// Deletes events past retention once an hour (and once at start).
+async fn prune_forever(store: Arc<dyn Store>, retention: Duration, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let cutoff =
+            now_ms.saturating_sub(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
+        match store.prune(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "pruned events past retention"),
+            Err(e) => tracing::warn!(error = %e, "pruning failed; will retry in an hour"),
+        }
+    }
+}
