@@ -42,6 +42,9 @@ pub struct ConfigArg {
 pub struct ServeArgs {
     #[command(flatten)]
     pub config: ConfigArg,
+    /// Listen on this address instead of the configured one (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

@@ -53,7 +53,10 @@ fn init_logging(format: LogFormat) {
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging(args.log_format);
-    let (config, origin) = load_config(args.config.config.as_deref())?;
+    let (mut config, origin) = load_config(args.config.config.as_deref())?;
+    if let Some(listen) = args.listen {
+        config.server.listen = listen;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
