@@ -7,7 +7,9 @@
 
 use std::{collections::HashSet, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
-use hookgate_verify::{Algorithm, Encoding, HmacOptions, Provider, Scheme, TokenOptions, Verifier};
+use hookgate_verify::{
+    Algorithm, Encoding, HmacOptions, KeyError, Provider, Scheme, TokenOptions, Verifier,
+};
 use serde::Deserialize;
 
 use crate::{
@@ -424,8 +426,14 @@ impl SourceSpec {
             }
         }
         let secrets: Vec<&[u8]> = self.secrets.iter().map(String::as_bytes).collect();
-        let verifier = Verifier::new(scheme, &secrets, tolerance)
-            .map_err(|e| invalid(join(field, "secrets"), e.to_string()))?;
+        let verifier = Verifier::new(scheme, &secrets, tolerance).map_err(|e| match e {
+            KeyError::BadSecret { index, reason } => {
+                invalid(join(field, &format!("secrets[{index}]")), reason)
+            }
+            KeyError::BadTemplate { reason } => invalid(join(field, "signed"), reason),
+            KeyError::BadOptions { reason } => invalid(field, reason),
+            other => invalid(join(field, "secrets"), other.to_string()),
+        })?;
         let methods = match self.methods {
             None => vec![http::Method::POST],
             Some(list) if list.is_empty() => {

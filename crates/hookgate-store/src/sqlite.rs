@@ -33,7 +33,8 @@ pub struct SqliteOptions {
 }
 
 enum WriteOp {
-    Append(NewEvent, oneshot::Sender<Result<Appended, StoreError>>),
+    // Boxed: an event is ~300 bytes and the queue holds thousands of these.
+    Append(Box<NewEvent>, oneshot::Sender<Result<Appended, StoreError>>),
     Control(Control),
 }
 
@@ -200,7 +201,7 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
         let mut next = Some(first);
         while let Some(op) = next.take() {
             match op {
-                WriteOp::Append(ev, tx) => appends.push((ev, tx)),
+                WriteOp::Append(ev, tx) => appends.push((*ev, tx)),
                 WriteOp::Control(control) => others.push(control),
             }
             if appends.len() < MAX_BATCH {
@@ -324,7 +325,7 @@ fn read_id(text: &str) -> Result<EventId, StoreError> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
-        self.send(|tx| WriteOp::Append(event, tx)).await?
+        self.send(|tx| WriteOp::Append(Box::new(event), tx)).await?
     }
 
     async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {

@@ -1,5 +1,6 @@
 //! One story, told against every backend (today: SQLite): append, duplicate, read back, list,
 //! survive a reopen, refuse when full, stop when closed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
 use std::{sync::Arc, time::Duration};
 

@@ -27,6 +27,11 @@ pub struct SignRequest<'a> {
 /// - token: the header with prefix and secret; a query token is
 ///   [`SignError::QueryToken`], for the caller to append to the URL.
 /// - none: no headers.
+///
+/// # Errors
+/// The secret or options are unusable ([`SignError::Key`], the same checks as
+/// [`Verifier::new`]); standard-webhooks without an `id`, or an id or token that cannot be
+/// written in a header; a query token ([`SignError::QueryToken`]).
 pub fn sign(
     scheme: &Scheme,
     secret: &[u8],
@@ -40,9 +45,9 @@ pub fn sign(
     let verifier = Verifier::new(scheme.clone(), &[secret], None)?;
     match verifier.prepared() {
         Prepared::Github(keys) => keys.sign(req, id),
-        Prepared::Stripe(keys) => keys.sign(req, now_unix),
+        Prepared::Stripe(keys) => Ok(keys.sign(req, now_unix)),
         Prepared::StandardWebhooks(keys) => keys.sign(req, now_unix, id),
-        Prepared::Hmac(prepared) => prepared.sign(req, now_unix),
+        Prepared::Hmac(prepared) => Ok(prepared.sign(req, now_unix)),
         Prepared::Token(prepared) => prepared.sign(secret),
         Prepared::None => Ok(Vec::new()),
     }

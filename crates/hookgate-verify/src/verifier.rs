@@ -17,13 +17,28 @@ use crate::{
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
 /// An incoming request, as received: the raw body bytes, never a re-serialised form.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Request<'a> {
     pub method: &'a str,
     /// What the sender addressed: a full URL, or path and query (`/in/x?token=abc`).
     pub url: &'a str,
     pub headers: &'a http::HeaderMap,
     pub body: &'a [u8],
+}
+
+/// Redacted on purpose: header values and the query string can carry the very token being
+/// checked, and a `Debug` print is one `tracing` field away from a log file.
+impl fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.url.split(['?', '#']).next().unwrap_or_default();
+        let names: Vec<&str> = self.headers.keys().map(http::HeaderName::as_str).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &path)
+            .field("header_names", &names)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a successful verification established.
@@ -66,6 +81,10 @@ impl Verifier {
     ///
     /// `tolerance` is the replay window for timestamped schemes; `None` means
     /// [`DEFAULT_TOLERANCE`]. Schemes without a timestamp ignore it.
+    ///
+    /// # Errors
+    /// [`KeyError`] naming the missing, empty or undecodable secret, or the invalid option
+    /// or template.
     pub fn new(
         scheme: Scheme,
         secrets: &[&[u8]],
@@ -109,6 +128,10 @@ impl Verifier {
 
     /// Checks `req` against every configured secret. `now_unix` is the receiver's clock,
     /// passed in so that this function never reads one.
+    ///
+    /// # Errors
+    /// [`VerifyError`] saying what is missing, malformed, mismatched or out of the replay
+    /// window; never what the signature should have been.
     pub fn verify(&self, req: &Request<'_>, now_unix: i64) -> Result<Verified, VerifyError> {
         let tolerance = self.tolerance_secs;
         match &self.prepared {
@@ -140,7 +163,7 @@ impl fmt::Debug for Verifier {
             Prepared::None => 0,
         };
         f.debug_struct("Verifier")
-            .field("provider", &self.provider())
+            .field("provider", &format_args!("{}", self.provider()))
             .field("secrets", &format_args!("{secrets} (redacted)"))
             .field("tolerance_secs", &self.tolerance_secs)
             .finish()
@@ -215,6 +238,24 @@ mod tests {
         let debug = format!("{verifier:?}");
         assert!(!debug.contains("supersecret"), "{debug}");
         assert!(debug.contains("stripe"), "{debug}");
+    }
+
+    #[test]
+    fn request_debug_hides_tokens() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "authorization",
+            http::HeaderValue::from_static("Bearer hunter2"),
+        );
+        let req = Request {
+            method: "POST",
+            url: "/in/x?token=hunter2",
+            headers: &headers,
+            body: b"{}",
+        };
+        let debug = format!("{req:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("authorization"), "{debug}");
     }
 
     #[test]

@@ -177,7 +177,7 @@ fn print_event(e: &Value) {
     // Pretty-print JSON bodies; show anything else as stored.
     match serde_json::from_str::<Value>(&body) {
         Ok(json) if text(e, "/body_encoding") == "utf8" => {
-            println!("{}", serde_json::to_string_pretty(&json).unwrap_or(body))
+            println!("{}", serde_json::to_string_pretty(&json).unwrap_or(body));
         }
         _ => println!("{body}"),
     }

@@ -1,5 +1,6 @@
 //! The command line as users run it: the embedded default end to end (serve, curl, events
 //! list/show), `check`, and `verify`/`sign` with their exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
 use std::{
     io::{BufRead, BufReader},
@@ -9,7 +10,11 @@ use std::{
 };
 
 fn hookgate(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hookgate")).args(args).current_dir(cwd).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -42,7 +47,9 @@ fn serve(cwd: &Path, extra: &[&str]) -> (Server, String, Vec<String>) {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().expect("a banner").unwrap();
     let addr = first.rsplit("http://").next().unwrap().trim().to_owned();
-    let banner: Vec<String> = std::iter::once(first).chain(lines.take(6).map_while(Result::ok)).collect();
+    let banner: Vec<String> = std::iter::once(first)
+        .chain(lines.take(6).map_while(Result::ok))
+        .collect();
     (Server(child), addr, banner)
 }
 
@@ -52,7 +59,10 @@ async fn embedded_default_end_to_end() {
     let (server, addr, banner) = serve(dir.path(), &[]);
     let banner = banner.join("\n");
     assert!(banner.contains("embedded default"), "{banner}");
-    assert!(banner.contains("curl -X POST"), "the banner shows a curl line to try: {banner}");
+    assert!(
+        banner.contains("curl -X POST"),
+        "the banner shows a curl line to try: {banner}"
+    );
 
     let response = reqwest::Client::new()
         .post(format!("http://{addr}/in/demo"))
@@ -65,41 +75,86 @@ async fn embedded_default_end_to_end() {
     let v: serde_json::Value = response.json().await.unwrap();
     let id = v["id"].as_str().unwrap().to_owned();
     assert_eq!(v["duplicate"], false);
-    assert!(dir.path().join("hookgate.db").exists(), "stores in ./hookgate.db");
+    assert!(
+        dir.path().join("hookgate.db").exists(),
+        "stores in ./hookgate.db"
+    );
 
     let server_url = format!("http://{addr}");
     let list = hookgate(&["events", "list", "--server", &server_url], dir.path());
     assert!(list.status.success(), "{}", stderr(&list));
     assert!(stdout(&list).contains(&id), "{}", stdout(&list));
-    let json = hookgate(&["events", "list", "--server", &server_url, "--json"], dir.path());
+    let json = hookgate(
+        &["events", "list", "--server", &server_url, "--json"],
+        dir.path(),
+    );
     let page: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(page["data"][0]["id"], id.as_str());
-    let show = hookgate(&["events", "show", &id, "--server", &server_url], dir.path());
+    let show = hookgate(
+        &["events", "show", &id, "--server", &server_url],
+        dir.path(),
+    );
     assert!(show.status.success(), "{}", stderr(&show));
-    assert!(stdout(&show).contains("\"hello\": \"world\""), "{}", stdout(&show));
-    let missing = hookgate(&["events", "show", "evt_0190b1f0c5a87d1f8c3b2a4e5f607182", "--server", &server_url], dir.path());
+    assert!(
+        stdout(&show).contains("\"hello\": \"world\""),
+        "{}",
+        stdout(&show)
+    );
+    let missing = hookgate(
+        &[
+            "events",
+            "show",
+            "evt_0190b1f0c5a87d1f8c3b2a4e5f607182",
+            "--server",
+            &server_url,
+        ],
+        dir.path(),
+    );
     assert_eq!(missing.status.code(), Some(1));
-    assert!(stderr(&missing).contains("no event"), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("no event"),
+        "{}",
+        stderr(&missing)
+    );
     drop(server);
 
-    let unreachable = hookgate(&["events", "list", "--server", "http://127.0.0.1:9"], dir.path());
+    let unreachable = hookgate(
+        &["events", "list", "--server", "http://127.0.0.1:9"],
+        dir.path(),
+    );
     assert_eq!(unreachable.status.code(), Some(1));
-    assert_eq!(stderr(&unreachable).lines().count(), 1, "one line: {}", stderr(&unreachable));
+    assert_eq!(
+        stderr(&unreachable).lines().count(),
+        1,
+        "one line: {}",
+        stderr(&unreachable)
+    );
 }
 
 #[tokio::test]
 async fn sigterm_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, addr, _) = serve(dir.path(), &[]);
-    reqwest::Client::new().post(format!("http://{addr}/in/x")).body("{}").send().await.unwrap();
-    Command::new("kill").args(["-TERM", &server.0.id().to_string()]).status().unwrap();
+    reqwest::Client::new()
+        .post(format!("http://{addr}/in/x"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = server.0.try_wait().unwrap() {
             assert!(status.success(), "exit after SIGTERM: {status}");
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "did not stop after SIGTERM");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "did not stop after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -116,18 +171,38 @@ fn check_names_the_bad_field() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("sources[1].provider: unknown provider \"githb\"; did you mean \"github\"?"), "{err}");
+    assert!(
+        err.contains("sources[1].provider: unknown provider \"githb\"; did you mean \"github\"?"),
+        "{err}"
+    );
 
-    std::fs::write(dir.path().join("hookgate.toml"), "[[sources]]\nname = \"gh\"\nprovider = \"github\"\nsecrets = [\"${GH_SECRET}\"]\n").unwrap();
+    std::fs::write(
+        dir.path().join("hookgate.toml"),
+        "[[sources]]\nname = \"gh\"\nprovider = \"github\"\nsecrets = [\"${GH_SECRET}\"]\n",
+    )
+    .unwrap();
     let unset = hookgate(&["check"], dir.path());
     assert_eq!(unset.status.code(), Some(1));
-    assert!(stderr(&unset).contains("sources[0].secrets[0]: environment variable GH_SECRET is not set"), "{}", stderr(&unset));
-    let ok = Command::new(env!("CARGO_BIN_EXE_hookgate")).arg("check").env("GH_SECRET", "x").current_dir(dir.path()).output().unwrap();
+    assert!(
+        stderr(&unset).contains("sources[0].secrets[0]: environment variable GH_SECRET is not set"),
+        "{}",
+        stderr(&unset)
+    );
+    let ok = Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .arg("check")
+        .env("GH_SECRET", "x")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(ok.status.success(), "{}", stderr(&ok));
     assert!(stdout(&ok).contains("/in/gh"), "{}", stdout(&ok));
 
     let serve_bad = hookgate(&["serve", "--config", "bad.toml"], dir.path());
-    assert_eq!(serve_bad.status.code(), Some(1), "serve refuses a bad config at start");
+    assert_eq!(
+        serve_bad.status.code(),
+        Some(1),
+        "serve refuses a bad config at start"
+    );
 }
 
 #[test]
@@ -135,28 +210,110 @@ fn sign_and_verify_github_docs_vector() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("body"), "Hello, World!").unwrap();
     let secret = "It's a Secret to Everybody";
-    let signed = hookgate(&["sign", "--provider", "github", "--secret", secret, "--body-file", "body", "--id", "d1"], dir.path());
+    let signed = hookgate(
+        &[
+            "sign",
+            "--provider",
+            "github",
+            "--secret",
+            secret,
+            "--body-file",
+            "body",
+            "--id",
+            "d1",
+        ],
+        dir.path(),
+    );
     assert!(signed.status.success(), "{}", stderr(&signed));
     // GitHub's documented example (docs: "Validating webhook deliveries").
     assert!(stdout(&signed).contains("X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"), "{}", stdout(&signed));
 
     let header = "X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
-    let valid = hookgate(&["verify", "--provider", "github", "--secret", "old", "--secret", secret, "--header", header, "--body-file", "body"], dir.path());
+    let valid = hookgate(
+        &[
+            "verify",
+            "--provider",
+            "github",
+            "--secret",
+            "old",
+            "--secret",
+            secret,
+            "--header",
+            header,
+            "--body-file",
+            "body",
+        ],
+        dir.path(),
+    );
     assert_eq!(valid.status.code(), Some(0), "{}", stderr(&valid));
     assert!(stdout(&valid).contains("secret 2 of 2"));
 
     std::fs::write(dir.path().join("tampered"), "Hello, World?").unwrap();
-    let invalid = hookgate(&["verify", "--provider", "github", "--secret", secret, "--header", header, "--body-file", "tampered"], dir.path());
+    let invalid = hookgate(
+        &[
+            "verify",
+            "--provider",
+            "github",
+            "--secret",
+            secret,
+            "--header",
+            header,
+            "--body-file",
+            "tampered",
+        ],
+        dir.path(),
+    );
     assert_eq!(invalid.status.code(), Some(1));
-    assert!(stderr(&invalid).contains("invalid_signature"), "{}", stderr(&invalid));
-    assert!(!stderr(&invalid).contains("757107ea"), "never print the expected signature");
+    assert!(
+        stderr(&invalid).contains("invalid_signature"),
+        "{}",
+        stderr(&invalid)
+    );
+    assert!(
+        !stderr(&invalid).contains("757107ea"),
+        "never print the expected signature"
+    );
 
     for usage in [
-        vec!["verify", "--provider", "githb", "--secret", secret, "--body-file", "body"],
-        vec!["verify", "--provider", "github", "--secret", secret, "--body-file", "missing-file"],
-        vec!["verify", "--provider", "github", "--secret", secret, "--header", "no colon", "--body-file", "body"],
+        vec![
+            "verify",
+            "--provider",
+            "githb",
+            "--secret",
+            secret,
+            "--body-file",
+            "body",
+        ],
+        vec![
+            "verify",
+            "--provider",
+            "github",
+            "--secret",
+            secret,
+            "--body-file",
+            "missing-file",
+        ],
+        vec![
+            "verify",
+            "--provider",
+            "github",
+            "--secret",
+            secret,
+            "--header",
+            "no colon",
+            "--body-file",
+            "body",
+        ],
         vec!["verify", "--provider", "github"],
-        vec!["sign", "--provider", "github", "--secret", secret, "--body-file", "missing-file"],
+        vec![
+            "sign",
+            "--provider",
+            "github",
+            "--secret",
+            secret,
+            "--body-file",
+            "missing-file",
+        ],
     ] {
         let out = hookgate(&usage, dir.path());
         assert_eq!(out.status.code(), Some(2), "{usage:?}: {}", stderr(&out));
@@ -166,24 +323,68 @@ fn sign_and_verify_github_docs_vector() {
 #[test]
 fn sign_then_verify_timestamped_schemes() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("body"), r#"{"id":"evt_1","type":"invoice.paid"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("body"),
+        r#"{"id":"evt_1","type":"invoice.paid"}"#,
+    )
+    .unwrap();
     let whsec = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     for provider in ["stripe", "standard-webhooks"] {
-        let signed = hookgate(&["sign", "--provider", provider, "--secret", whsec, "--body-file", "body", "--now", "1700000000", "--id", "msg_1"], dir.path());
+        let signed = hookgate(
+            &[
+                "sign",
+                "--provider",
+                provider,
+                "--secret",
+                whsec,
+                "--body-file",
+                "body",
+                "--now",
+                "1700000000",
+                "--id",
+                "msg_1",
+            ],
+            dir.path(),
+        );
         assert!(signed.status.success(), "{provider}: {}", stderr(&signed));
-        let mut args: Vec<String> = ["verify", "--provider", provider, "--secret", whsec, "--body-file", "body"].map(String::from).to_vec();
+        let mut args: Vec<String> = [
+            "verify",
+            "--provider",
+            provider,
+            "--secret",
+            whsec,
+            "--body-file",
+            "body",
+        ]
+        .map(String::from)
+        .to_vec();
         for line in stdout(&signed).lines() {
             args.extend(["--header".to_owned(), line.to_owned()]);
         }
         let at = |now: &str| {
             let mut a = args.clone();
             a.extend(["--now".to_owned(), now.to_owned()]);
-            hookgate(&a.iter().map(String::as_str).collect::<Vec<_>>(), dir.path())
+            hookgate(
+                &a.iter().map(String::as_str).collect::<Vec<_>>(),
+                dir.path(),
+            )
         };
-        assert_eq!(at("1700000100").status.code(), Some(0), "{provider} within tolerance");
+        assert_eq!(
+            at("1700000100").status.code(),
+            Some(0),
+            "{provider} within tolerance"
+        );
         let stale = at("1700000301");
         assert_eq!(stale.status.code(), Some(1), "{provider} stale");
-        assert!(stderr(&stale).contains("timestamp_out_of_tolerance"), "{}", stderr(&stale));
-        assert_eq!(at("1699999699").status.code(), Some(1), "{provider} from the future");
+        assert!(
+            stderr(&stale).contains("timestamp_out_of_tolerance"),
+            "{}",
+            stderr(&stale)
+        );
+        assert_eq!(
+            at("1699999699").status.code(),
+            Some(1),
+            "{provider} from the future"
+        );
     }
 }

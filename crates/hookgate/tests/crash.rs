@@ -1,6 +1,7 @@
 //! The durability promise under SIGKILL: concurrent signed events while the real binary is
 //! killed and restarted five times. Every event that got a 2xx must be on disk afterwards
 //! (acked-and-lost = 0), and stored exactly once even though senders retry after a kill.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
 use std::{
     collections::HashMap,
@@ -21,7 +22,11 @@ const SENDERS: usize = 16;
 const KILLS: usize = 5;
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start(dir: &Path, run: usize) -> Child {
@@ -74,16 +79,27 @@ async fn acknowledged_events_survive_sigkill() {
     // delivery id → event id, for every 2xx received.
     let acked: Arc<Mutex<HashMap<String, String>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let mut senders = Vec::new();
     for s in 0..SENDERS {
-        let (acked, stop, client, url) = (Arc::clone(&acked), Arc::clone(&stop), client.clone(), format!("{base}/in/gh"));
+        let (acked, stop, client, url) = (
+            Arc::clone(&acked),
+            Arc::clone(&stop),
+            client.clone(),
+            format!("{base}/in/gh"),
+        );
         senders.push(tokio::spawn(async move {
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
                 let delivery = format!("s{s}-n{n}");
-                let body = format!("{{\"sender\":{s},\"n\":{n},\"pad\":\"{}\"}}", "x".repeat(512));
+                let body = format!(
+                    "{{\"sender\":{s},\"n\":{n},\"pad\":\"{}\"}}",
+                    "x".repeat(512)
+                );
                 // Like a provider: retry the same delivery until it is acknowledged.
                 loop {
                     let sent = client
@@ -98,7 +114,8 @@ async fn acknowledged_events_survive_sigkill() {
                         if response.status() == 200 {
                             if let Ok(v) = response.json::<serde_json::Value>().await {
                                 let id = v["id"].as_str().unwrap().to_owned();
-                                let previous = acked.lock().unwrap().insert(delivery.clone(), id.clone());
+                                let previous =
+                                    acked.lock().unwrap().insert(delivery.clone(), id.clone());
                                 assert!(previous.is_none_or(|p| p == id), "one delivery, two ids");
                                 break;
                             }
@@ -130,10 +147,17 @@ async fn acknowledged_events_survive_sigkill() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(60), "the crash test must stay bounded");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the crash test must stay bounded"
+    );
 
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > 100, "too few events acknowledged ({}) for the test to mean anything", acked.len());
+    assert!(
+        acked.len() > 100,
+        "too few events acknowledged ({}) for the test to mean anything",
+        acked.len()
+    );
     let db = rusqlite::Connection::open(dir.path().join("crash.db")).unwrap();
     let mut lost = Vec::new();
     for (delivery, id) in &acked {
@@ -145,14 +169,31 @@ async fn acknowledged_events_survive_sigkill() {
             .collect::<Result<_, _>>()
             .unwrap();
         match rows.as_slice() {
-            [stored] => assert_eq!(stored, id, "delivery {delivery} acked as {id} but stored as {stored}"),
+            [stored] => assert_eq!(
+                stored, id,
+                "delivery {delivery} acked as {id} but stored as {stored}"
+            ),
             [] => lost.push(delivery.clone()),
             more => panic!("delivery {delivery} stored {} times", more.len()),
         }
     }
-    assert!(lost.is_empty(), "acked and lost: {} of {} ({lost:?})", lost.len(), acked.len());
-    let total: i64 = db.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
-    let distinct: i64 = db.query_row("SELECT count(DISTINCT dedup_key) FROM events", [], |r| r.get(0)).unwrap();
+    assert!(
+        lost.is_empty(),
+        "acked and lost: {} of {} ({lost:?})",
+        lost.len(),
+        acked.len()
+    );
+    let total: i64 = db
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    let distinct: i64 = db
+        .query_row("SELECT count(DISTINCT dedup_key) FROM events", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     assert_eq!(total, distinct, "every delivery stored once");
-    eprintln!("crash test: {} events acknowledged across {KILLS} SIGKILLs, {total} stored, 0 lost", acked.len());
+    eprintln!(
+        "crash test: {} events acknowledged across {KILLS} SIGKILLs, {total} stored, 0 lost",
+        acked.len()
+    );
 }

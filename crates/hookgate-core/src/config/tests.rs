@@ -146,9 +146,15 @@ fn env_expansion_is_per_value() {
 }
 
 #[test]
+fn template_errors_name_the_template() {
+    let e = err("[[sources]]\nname = \"a\"\nprovider = \"hmac\"\nsecrets = [\"s\"]\nheader = \"X\"\nsigned = \"{nope}\"");
+    assert!(e.starts_with("sources[0].signed: "), "{e}");
+}
+
+#[test]
 fn errors_never_echo_secrets() {
     // A bad standard-webhooks secret must be reported without its value.
     let e = err("[[sources]]\nname = \"s\"\nprovider = \"standard-webhooks\"\nsecrets = [\"whsec_not*base64!\"]");
-    assert!(e.starts_with("sources[0].secrets"), "{e}");
+    assert!(e.starts_with("sources[0].secrets[0]: "), "{e}");
     assert!(!e.contains("not*base64!"), "{e}");
 }

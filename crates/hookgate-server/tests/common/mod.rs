@@ -32,13 +32,27 @@ impl TestServer {
         let mut config = Config::parse(config, &|_| None).unwrap();
         let db = dir.path().join("hookgate.db");
         config.storage.url = StorageUrl::Sqlite(db.clone());
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db, &SqliteOptions { max_size: config.storage.max_size }).unwrap());
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(
+                &db,
+                &SqliteOptions {
+                    max_size: config.storage.max_size,
+                },
+            )
+            .unwrap(),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
         let app = App::new(Arc::new(config), Arc::clone(&store));
         let task = tokio::spawn(hookgate_server::serve(app, listener, shutdown.clone()).map_unit());
-        Self { addr, store, dir, shutdown, task }
+        Self {
+            addr,
+            store,
+            dir,
+            shutdown,
+            task,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -48,7 +62,10 @@ impl TestServer {
     /// Graceful stop: listener closed, requests finished, writer drained.
     pub async fn stop(self) -> Arc<tempfile::TempDir> {
         self.shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(10), self.task).await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .unwrap()
+            .unwrap();
         self.store.close().await;
         self.dir
     }
@@ -104,7 +121,10 @@ pub fn hmac_sha256_b64(key: &[u8], msg: &[u8]) -> String {
 }
 
 pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// Asserts DESIGN.md's error body and returns its code.
@@ -112,7 +132,12 @@ pub async fn error_code(response: reqwest::Response, status: u16) -> String {
     assert_eq!(response.status().as_u16(), status);
     assert_eq!(response.headers()["content-type"], "application/json");
     let body: serde_json::Value = response.json().await.unwrap();
-    let message = body["error"]["message"].as_str().expect("error.message is a string");
+    let message = body["error"]["message"]
+        .as_str()
+        .expect("error.message is a string");
     assert!(!message.is_empty());
-    body["error"]["code"].as_str().expect("error.code is a string").to_owned()
+    body["error"]["code"]
+        .as_str()
+        .expect("error.code is a string")
+        .to_owned()
 }

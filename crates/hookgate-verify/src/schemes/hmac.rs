@@ -11,8 +11,7 @@ use crate::{
     mac::{decode_signature, first_matching_key, KeyedMac},
     verifier::keyed_macs,
     wire::{check_tolerance, malformed, parse_unix_seconds, required_header},
-    Algorithm, Encoding, HmacOptions, KeyError, Request, SignError, SignRequest, Verified,
-    VerifyError,
+    Algorithm, Encoding, HmacOptions, KeyError, Request, SignRequest, Verified, VerifyError,
 };
 
 #[derive(Clone)]
@@ -145,11 +144,7 @@ impl Prepared {
         })
     }
 
-    pub(crate) fn sign(
-        &self,
-        req: &SignRequest<'_>,
-        now: i64,
-    ) -> Result<Vec<(String, String)>, SignError> {
+    pub(crate) fn sign(&self, req: &SignRequest<'_>, now: i64) -> Vec<(String, String)> {
         let timestamp = now.to_string();
         let parts = self.signed_parts(req.method, req.url, &timestamp, req.body);
         let tag = self.keys[0].tag(&parts);
@@ -164,7 +159,7 @@ impl Prepared {
         if let Some(ts) = &self.timestamp_header {
             headers.push((ts.display.clone(), timestamp));
         }
-        Ok(headers)
+        headers
     }
 
     fn signed_parts<'p>(

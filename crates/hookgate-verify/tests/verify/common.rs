@@ -52,7 +52,13 @@ pub fn verify_url(
 }
 
 /// The headers a sender holding `secret` would send for `body` at `now`.
-pub fn signed(scheme: &Scheme, secret: &[u8], body: &[u8], now: i64, id: Option<&str>) -> HeaderMap {
+pub fn signed(
+    scheme: &Scheme,
+    secret: &[u8],
+    body: &[u8],
+    now: i64,
+    id: Option<&str>,
+) -> HeaderMap {
     let pairs = sign(
         scheme,
         secret,

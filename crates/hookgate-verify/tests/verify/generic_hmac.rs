@@ -11,8 +11,7 @@ use crate::common::{headers, malformed_reason, ok, signed, verify_at, verify_url
 const SLACK_SECRET: &[u8] = b"8f742231b10e8888abcd99yyyzzz85a5";
 const SLACK_TS: i64 = 1_531_420_618;
 const SLACK_BODY: &[u8] = b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
-const SLACK_SIGNATURE: &str =
-    "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+const SLACK_SIGNATURE: &str = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
 
 fn slack() -> HmacOptions {
     HmacOptions {
@@ -40,14 +39,25 @@ fn verifier(options: HmacOptions, secrets: &[&[u8]]) -> Verifier {
 fn slacks_documented_example_verifies() {
     let v = verifier(slack(), &[SLACK_SECRET]);
     assert_eq!(
-        verify_at(&v, &slack_headers(SLACK_SIGNATURE), SLACK_BODY, SLACK_TS + 60),
+        verify_at(
+            &v,
+            &slack_headers(SLACK_SIGNATURE),
+            SLACK_BODY,
+            SLACK_TS + 60
+        ),
         ok(0, Some(SLACK_TS))
     );
 }
 
 #[test]
 fn signing_reproduces_slacks_example() {
-    let map = signed(&Scheme::Hmac(slack()), SLACK_SECRET, SLACK_BODY, SLACK_TS, None);
+    let map = signed(
+        &Scheme::Hmac(slack()),
+        SLACK_SECRET,
+        SLACK_BODY,
+        SLACK_TS,
+        None,
+    );
     assert_eq!(map["x-slack-signature"], SLACK_SIGNATURE);
     assert_eq!(map["x-slack-request-timestamp"], "1531420618");
 }
@@ -56,12 +66,22 @@ fn signing_reproduces_slacks_example() {
 fn tampering_and_wrong_secrets_fail() {
     let v = verifier(slack(), &[SLACK_SECRET]);
     assert_eq!(
-        verify_at(&v, &slack_headers(SLACK_SIGNATURE), b"token=other", SLACK_TS),
+        verify_at(
+            &v,
+            &slack_headers(SLACK_SIGNATURE),
+            b"token=other",
+            SLACK_TS
+        ),
         Err(VerifyError::Mismatch)
     );
     let wrong = verifier(slack(), &[b"8f742231b10e8888abcd99yyyzzz85a6"]);
     assert_eq!(
-        verify_at(&wrong, &slack_headers(SLACK_SIGNATURE), SLACK_BODY, SLACK_TS),
+        verify_at(
+            &wrong,
+            &slack_headers(SLACK_SIGNATURE),
+            SLACK_BODY,
+            SLACK_TS
+        ),
         Err(VerifyError::Mismatch)
     );
 }
@@ -70,13 +90,23 @@ fn tampering_and_wrong_secrets_fail() {
 fn missing_and_malformed_headers() {
     let v = verifier(slack(), &[SLACK_SECRET]);
     assert_eq!(
-        verify_at(&v, &headers(&[("X-Slack-Request-Timestamp", "1")]), SLACK_BODY, SLACK_TS)
-            .unwrap_err()
-            .to_string(),
+        verify_at(
+            &v,
+            &headers(&[("X-Slack-Request-Timestamp", "1")]),
+            SLACK_BODY,
+            SLACK_TS
+        )
+        .unwrap_err()
+        .to_string(),
         "no X-Slack-Signature header"
     );
     assert_eq!(
-        verify_at(&v, &headers(&[("X-Slack-Signature", SLACK_SIGNATURE)]), SLACK_BODY, SLACK_TS),
+        verify_at(
+            &v,
+            &headers(&[("X-Slack-Signature", SLACK_SIGNATURE)]),
+            SLACK_BODY,
+            SLACK_TS
+        ),
         Err(VerifyError::MissingHeader {
             header: "X-Slack-Request-Timestamp".into()
         })
@@ -189,7 +219,10 @@ fn options_are_validated_when_the_verifier_is_built() {
         timestamp_header: Some("X-Ts".into()),
         ..HmacOptions::new("X-Sig")
     });
-    assert!(matches!(unsigned_timestamp, Err(KeyError::BadTemplate { .. })));
+    assert!(matches!(
+        unsigned_timestamp,
+        Err(KeyError::BadTemplate { .. })
+    ));
     let no_body = build(HmacOptions {
         signed: "{method}".into(),
         ..HmacOptions::new("X-Sig")

@@ -20,12 +20,21 @@ fn verifier(secrets: &[&[u8]]) -> Verifier {
 #[test]
 fn the_documented_vector_verifies() {
     let map = headers(&[("X-Hub-Signature-256", DOCS_SIGNATURE)]);
-    assert_eq!(verify_at(&verifier(&[SECRET]), &map, BODY, NOW), ok(0, None));
+    assert_eq!(
+        verify_at(&verifier(&[SECRET]), &map, BODY, NOW),
+        ok(0, None)
+    );
 }
 
 #[test]
 fn signing_reproduces_the_documented_vector() {
-    let map = signed(&Scheme::Github, SECRET, BODY, NOW, Some("72d3162e-cc78-11e3"));
+    let map = signed(
+        &Scheme::Github,
+        SECRET,
+        BODY,
+        NOW,
+        Some("72d3162e-cc78-11e3"),
+    );
     assert_eq!(map["x-hub-signature-256"], DOCS_SIGNATURE);
     assert_eq!(map["x-hub-signature"], DOCS_SIGNATURE_SHA1);
     assert_eq!(map["x-github-delivery"], "72d3162e-cc78-11e3");
@@ -35,7 +44,10 @@ fn signing_reproduces_the_documented_vector() {
 fn upper_case_hex_is_accepted() {
     let upper = DOCS_SIGNATURE.replace("sha256=", "").to_ascii_uppercase();
     let map = headers(&[("x-hub-signature-256", &format!("sha256={upper}"))]);
-    assert_eq!(verify_at(&verifier(&[SECRET]), &map, BODY, NOW), ok(0, None));
+    assert_eq!(
+        verify_at(&verifier(&[SECRET]), &map, BODY, NOW),
+        ok(0, None)
+    );
 }
 
 #[test]
@@ -53,7 +65,10 @@ fn a_wrong_secret_fails_without_revealing_anything() {
     let err = verify_at(&verifier(&[b"another secret"]), &map, BODY, NOW).unwrap_err();
     assert_eq!(err, VerifyError::Mismatch);
     assert_eq!(err.code(), "invalid_signature");
-    assert_eq!(err.to_string(), "signature does not match any configured secret");
+    assert_eq!(
+        err.to_string(),
+        "signature does not match any configured secret"
+    );
 }
 
 #[test]
@@ -87,8 +102,13 @@ fn malformed_headers_say_what_was_expected() {
     ));
     assert_eq!(header, "X-Hub-Signature-256");
     assert_eq!(reason, "expected sha256=<hex>");
-    let err = verify_at(&v, &headers(&[("X-Hub-Signature-256", "sha256=xyz")]), BODY, NOW)
-        .unwrap_err();
+    let err = verify_at(
+        &v,
+        &headers(&[("X-Hub-Signature-256", "sha256=xyz")]),
+        BODY,
+        NOW,
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "X-Hub-Signature-256 header is malformed: expected sha256= followed by 64 hex digits"
@@ -192,6 +212,10 @@ fn sign_orders_headers_as_github_sends_them() {
     let names: Vec<&str> = pairs.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["X-GitHub-Delivery", "X-Hub-Signature", "X-Hub-Signature-256"]
+        [
+            "X-GitHub-Delivery",
+            "X-Hub-Signature",
+            "X-Hub-Signature-256"
+        ]
     );
 }

@@ -50,9 +50,16 @@ fn the_whsec_prefix_is_optional() {
 
 #[test]
 fn a_secret_that_is_not_base64_is_refused() {
-    let err = Verifier::new(Scheme::StandardWebhooks, &[SECRET, b"whsec_not base64!"], None)
-        .unwrap_err();
-    assert!(matches!(err, KeyError::BadSecret { index: 1, .. }), "{err:?}");
+    let err = Verifier::new(
+        Scheme::StandardWebhooks,
+        &[SECRET, b"whsec_not base64!"],
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, KeyError::BadSecret { index: 1, .. }),
+        "{err:?}"
+    );
     assert!(!err.to_string().contains("not base64!"), "{err}");
 }
 
@@ -69,7 +76,12 @@ fn any_v1_in_the_list_may_match_and_other_versions_are_skipped() {
 fn tampering_fails() {
     let v = verifier(&[SECRET]);
     assert_eq!(
-        verify_at(&v, &vector_headers(SIGNATURE), br#"{"test": 2432232315}"#, TS),
+        verify_at(
+            &v,
+            &vector_headers(SIGNATURE),
+            br#"{"test": 2432232315}"#,
+            TS
+        ),
         Err(VerifyError::Mismatch)
     );
     let other_id = headers(&[
@@ -77,13 +89,19 @@ fn tampering_fails() {
         ("webhook-timestamp", "1614265330"),
         ("webhook-signature", SIGNATURE),
     ]);
-    assert_eq!(verify_at(&v, &other_id, BODY, TS), Err(VerifyError::Mismatch));
+    assert_eq!(
+        verify_at(&v, &other_id, BODY, TS),
+        Err(VerifyError::Mismatch)
+    );
     let other_ts = headers(&[
         ("webhook-id", ID),
         ("webhook-timestamp", "1614265331"),
         ("webhook-signature", SIGNATURE),
     ]);
-    assert_eq!(verify_at(&v, &other_ts, BODY, TS), Err(VerifyError::Mismatch));
+    assert_eq!(
+        verify_at(&v, &other_ts, BODY, TS),
+        Err(VerifyError::Mismatch)
+    );
 }
 
 #[test]
@@ -99,9 +117,21 @@ fn a_wrong_secret_fails() {
 fn missing_headers_are_named() {
     let v = verifier(&[SECRET]);
     for (missing, present) in [
-        ("webhook-signature", [("webhook-id", ID), ("webhook-timestamp", "1614265330")]),
-        ("webhook-id", [("webhook-signature", SIGNATURE), ("webhook-timestamp", "1614265330")]),
-        ("webhook-timestamp", [("webhook-signature", SIGNATURE), ("webhook-id", ID)]),
+        (
+            "webhook-signature",
+            [("webhook-id", ID), ("webhook-timestamp", "1614265330")],
+        ),
+        (
+            "webhook-id",
+            [
+                ("webhook-signature", SIGNATURE),
+                ("webhook-timestamp", "1614265330"),
+            ],
+        ),
+        (
+            "webhook-timestamp",
+            [("webhook-signature", SIGNATURE), ("webhook-id", ID)],
+        ),
     ] {
         assert_eq!(
             verify_at(&v, &headers(&present), BODY, TS),
@@ -156,7 +186,12 @@ fn stale_and_future_timestamps_are_refused() {
 fn rotation_reports_which_secret_matched() {
     let old = b"whsec_dGhlIG9sZCBzZWNyZXQgMDEyMzQ1Njc4OQ==";
     assert_eq!(
-        verify_at(&verifier(&[old, SECRET]), &vector_headers(SIGNATURE), BODY, TS),
+        verify_at(
+            &verifier(&[old, SECRET]),
+            &vector_headers(SIGNATURE),
+            BODY,
+            TS
+        ),
         ok(1, Some(TS))
     );
 }
@@ -173,7 +208,13 @@ fn signing_needs_an_id() {
         Err(SignError::MissingId)
     );
     assert!(matches!(
-        sign(&Scheme::StandardWebhooks, SECRET, &req, TS, Some("two words")),
+        sign(
+            &Scheme::StandardWebhooks,
+            SECRET,
+            &req,
+            TS,
+            Some("two words")
+        ),
         Err(SignError::BadId { .. })
     ));
 }

@@ -23,7 +23,9 @@ fn header(value: &str) -> http::HeaderMap {
 
 #[test]
 fn a_documented_format_header_verifies() {
-    let value = format!("t={T},v1={V1},v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39");
+    let value = format!(
+        "t={T},v1={V1},v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39"
+    );
     assert_eq!(
         verify_at(&verifier(&[SECRET]), &header(&value), BODY, T + 10),
         ok(0, Some(T))
@@ -91,7 +93,10 @@ fn stale_and_future_timestamps_are_refused() {
     assert!(stale.to_string().contains("301 seconds old"), "{stale}");
     assert_eq!(stale.code(), "timestamp_out_of_tolerance");
     let future = verify_at(&v, &map, BODY, T - 3600).unwrap_err();
-    assert!(future.to_string().contains("3600 seconds in the future"), "{future}");
+    assert!(
+        future.to_string().contains("3600 seconds in the future"),
+        "{future}"
+    );
 }
 
 #[test]
@@ -101,7 +106,10 @@ fn a_configured_tolerance_applies() {
     assert!(verify_at(&v, &map, BODY, T + 10).is_ok());
     assert!(matches!(
         verify_at(&v, &map, BODY, T + 11),
-        Err(VerifyError::TimestampOutOfTolerance { tolerance_secs: 10, .. })
+        Err(VerifyError::TimestampOutOfTolerance {
+            tolerance_secs: 10,
+            ..
+        })
     ));
 }
 
@@ -109,7 +117,9 @@ fn a_configured_tolerance_applies() {
 fn missing_and_malformed_headers() {
     let v = verifier(&[SECRET]);
     assert_eq!(
-        verify_at(&v, &headers(&[]), BODY, T).unwrap_err().to_string(),
+        verify_at(&v, &headers(&[]), BODY, T)
+            .unwrap_err()
+            .to_string(),
         "no Stripe-Signature header"
     );
     let cases = [

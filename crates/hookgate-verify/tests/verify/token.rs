@@ -1,0 +1,159 @@
+use hookgate_verify::{
+    sign, KeyError, Scheme, SignError, SignRequest, TokenOptions, Verifier, VerifyError,
+};
+
+use crate::common::{headers, malformed_reason, ok, signed, verify_at, verify_url};
+
+fn bearer() -> TokenOptions {
+    TokenOptions {
+        header: Some("Authorization".into()),
+        query: None,
+        prefix: Some("Bearer ".into()),
+    }
+}
+
+fn query() -> TokenOptions {
+    TokenOptions {
+        query: Some("token".into()),
+        ..TokenOptions::default()
+    }
+}
+
+fn verifier(options: TokenOptions, secrets: &[&[u8]]) -> Verifier {
+    Verifier::new(Scheme::Token(options), secrets, None).unwrap()
+}
+
+#[test]
+fn a_bearer_token_verifies() {
+    let v = verifier(bearer(), &[b"s3cret"]);
+    let map = headers(&[("Authorization", "Bearer s3cret")]);
+    assert_eq!(verify_at(&v, &map, b"", 0), ok(0, None));
+    // Auth schemes are case-insensitive (RFC 9110 §11.1).
+    let map = headers(&[("authorization", "bearer s3cret")]);
+    assert_eq!(verify_at(&v, &map, b"", 0), ok(0, None));
+    assert_eq!(
+        signed(&Scheme::Token(bearer()), b"s3cret", b"", 0, None)["authorization"],
+        "Bearer s3cret"
+    );
+}
+
+#[test]
+fn wrong_truncated_or_extended_tokens_fail() {
+    let v = verifier(bearer(), &[b"s3cret"]);
+    for value in [
+        "Bearer s3cre",
+        "Bearer s3cret2",
+        "Bearer S3CRET",
+        "Bearer x",
+    ] {
+        let err = verify_at(&v, &headers(&[("Authorization", value)]), b"", 0).unwrap_err();
+        assert_eq!(err, VerifyError::TokenMismatch, "{value}");
+        assert!(!err.to_string().contains("s3cret"));
+    }
+}
+
+#[test]
+fn missing_and_malformed_header_tokens() {
+    let v = verifier(bearer(), &[b"s3cret"]);
+    assert_eq!(
+        verify_at(&v, &headers(&[]), b"", 0)
+            .unwrap_err()
+            .to_string(),
+        "no Authorization header"
+    );
+    let (header, reason) = malformed_reason(verify_at(
+        &v,
+        &headers(&[("Authorization", "s3cret")]),
+        b"",
+        0,
+    ));
+    assert_eq!(header, "Authorization");
+    assert_eq!(reason, "expected Bearer <token>");
+    malformed_reason(verify_at(
+        &v,
+        &headers(&[("Authorization", "Bearer ")]),
+        b"",
+        0,
+    ));
+}
+
+#[test]
+fn a_query_token_is_percent_decoded() {
+    let v = verifier(query(), &[b"old", b"s3cr+t/="]);
+    let map = headers(&[]);
+    assert_eq!(
+        verify_url(&v, &map, "/in/x?a=1&token=s3cr%2Bt%2F%3D", b"", 0),
+        ok(1, None)
+    );
+    assert_eq!(
+        verify_url(
+            &v,
+            &map,
+            "https://hooks.example.com/in/x?token=old#frag",
+            b"",
+            0
+        ),
+        ok(0, None)
+    );
+    assert_eq!(
+        verify_url(&v, &map, "/in/x?token=wrong", b"", 0),
+        Err(VerifyError::TokenMismatch)
+    );
+    let missing = verify_url(&v, &map, "/in/x?tokens=old", b"", 0).unwrap_err();
+    assert_eq!(
+        missing,
+        VerifyError::MissingToken {
+            param: "token".into()
+        }
+    );
+    assert_eq!(missing.code(), "missing_signature");
+    assert!(verify_url(&v, &map, "/in/x", b"", 0).is_err());
+    assert!(verify_url(&v, &map, "/in/x?token=", b"", 0).is_err());
+}
+
+#[test]
+fn signing_a_query_token_is_left_to_the_caller() {
+    let req = SignRequest {
+        method: "POST",
+        url: "/in/x",
+        body: b"",
+    };
+    assert_eq!(
+        sign(&Scheme::Token(query()), b"s", &req, 0, None),
+        Err(SignError::QueryToken {
+            param: "token".into()
+        })
+    );
+    assert_eq!(
+        sign(&Scheme::Token(bearer()), b"two words", &req, 0, None),
+        Err(SignError::SecretNotHeaderSafe)
+    );
+}
+
+#[test]
+fn options_are_validated() {
+    let build = |options: TokenOptions| Verifier::new(Scheme::Token(options), &[b"s"], None);
+    assert!(matches!(
+        build(TokenOptions::default()),
+        Err(KeyError::BadOptions { .. })
+    ));
+    assert!(matches!(
+        build(TokenOptions {
+            header: Some("X-Token".into()),
+            query: Some("token".into()),
+            prefix: None
+        }),
+        Err(KeyError::BadOptions { .. })
+    ));
+    assert!(matches!(
+        build(TokenOptions {
+            prefix: Some("Bearer ".into()),
+            ..query()
+        }),
+        Err(KeyError::BadOptions { .. })
+    ));
+    assert!(matches!(
+        Verifier::new(Scheme::Token(bearer()), &[], None),
+        Err(KeyError::NoSecrets { .. })
+    ));
+}
