@@ -32,9 +32,45 @@ pub struct SqliteOptions {
     pub max_size: Option<u64>,
 }
 
+/// An event encoded for its row. Encoding happens in `append`, on the caller's task, so that
+/// the one writer thread (the bottleneck under load) only binds values and writes pages.
+struct Row {
+    id: EventId,
+    id_text: String,
+    source: String,
+    received_at_ms: i64,
+    event_type: Option<String>,
+    dedup_key: Option<String>,
+    method: String,
+    path: String,
+    headers: String,
+    body: Vec<u8>,
+    verification: String,
+}
+
+impl Row {
+    fn encode(ev: NewEvent) -> Result<Self, StoreError> {
+        let encode_err =
+            |e: serde_json::Error| StoreError::Corrupt(format!("cannot encode event: {e}"));
+        Ok(Self {
+            id_text: ev.id.to_string(),
+            id: ev.id,
+            headers: serde_json::to_string(&ev.headers).map_err(encode_err)?,
+            verification: serde_json::to_string(&ev.verification).map_err(encode_err)?,
+            source: ev.source,
+            received_at_ms: ev.received_at_ms,
+            event_type: ev.event_type,
+            dedup_key: ev.dedup_key,
+            method: ev.method,
+            path: ev.path,
+            body: ev.body,
+        })
+    }
+}
+
 enum WriteOp {
     // Boxed: an event is ~300 bytes and the queue holds thousands of these.
-    Append(Box<NewEvent>, oneshot::Sender<Result<Appended, StoreError>>),
+    Append(Box<Row>, oneshot::Sender<Result<Appended, StoreError>>),
     Control(Control),
 }
 
@@ -94,9 +130,13 @@ impl SqliteStore {
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
         // synchronous=FULL: in WAL mode every commit fsyncs the WAL, which is the durability rule.
         // busy_timeout: another process (an operator's sqlite3 shell) may hold a lock briefly.
+        // wal_autocheckpoint=0: checkpoints (copying the WAL into the database file, with fsyncs
+        // of their own) would otherwise run inside a commit on this thread and stall every
+        // waiter for milliseconds; the checkpointer thread does most of that work instead.
         writer
             .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;
+                 PRAGMA wal_autocheckpoint = 0;",
             )
             .map_err(|e| unavailable(&e))?;
         let mode: String = writer
@@ -129,11 +169,26 @@ impl SqliteStore {
             .execute_batch("PRAGMA busy_timeout = 5000;")
             .map_err(|e| unavailable(&e))?;
 
+        let checkpointer = Connection::open(&path).map_err(|e| unavailable(&e))?;
+        checkpointer
+            .execute_batch("PRAGMA busy_timeout = 5000;")
+            .map_err(|e| unavailable(&e))?;
+
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let (writer_alive, writer_gone) = std::sync::mpsc::channel::<()>();
         thread::Builder::new()
             .name("hookgate-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, rx))
+            .spawn(move || {
+                writer_loop(writer, rx);
+                drop(writer_alive);
+            })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        thread::Builder::new()
+            .name("hookgate-sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(&checkpointer, &writer_gone))
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}"))
+            })?;
         Ok(Self {
             path,
             queue,
@@ -194,9 +249,36 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// How often the checkpointer copies committed WAL frames into the database file. Often enough
+/// that the WAL stays small (reads stay fast, restarts recover quickly), rarely enough to be cheap.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+/// Commits between the writer's own (cheap, mostly already done) checkpoints.
+const WRITER_CHECKPOINT_EVERY: u32 = 64;
+
+/// Runs PASSIVE checkpoints beside the writer: they copy what is committed without blocking the
+/// writer's commits. Durability does not depend on them (a commit is durable once in the WAL).
+/// Ends when the writer does, with a final TRUNCATE checkpoint so the WAL does not outlive us.
+fn checkpoint_loop(conn: &Connection, writer_gone: &std::sync::mpsc::Receiver<()>) {
+    loop {
+        match writer_gone.recv_timeout(CHECKPOINT_EVERY) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+                    tracing::debug!(error = %e, "final checkpoint skipped");
+                }
+                return;
+            }
+        }
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "checkpoint failed; will retry");
+        }
+    }
+}
+
 fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
     let mut appends = Vec::with_capacity(MAX_BATCH);
     let mut others = Vec::new();
+    let mut commits_since_checkpoint = 0;
     while let Some(first) = rx.blocking_recv() {
         let mut next = Some(first);
         while let Some(op) = next.take() {
@@ -210,6 +292,15 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
         }
         if !appends.is_empty() {
             commit_appends(&mut conn, &mut appends);
+            commits_since_checkpoint += 1;
+            if commits_since_checkpoint >= WRITER_CHECKPOINT_EVERY {
+                // The checkpointer has copied nearly everything by now; this finishes the rest so
+                // the next transaction can restart the WAL from its beginning. Without it, under
+                // steady load the WAL is never fully copied at a transaction start and grows
+                // without bound. SQLITE_BUSY (the checkpointer is mid-copy) is fine: next time.
+                commits_since_checkpoint = 0;
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
         }
         for op in others.drain(..) {
             match op {
@@ -238,9 +329,13 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
 /// every waiter gets `Unavailable`: none of them was acknowledged, so a sender's retry is safe.
 fn commit_appends(
     conn: &mut Connection,
-    batch: &mut Vec<(NewEvent, oneshot::Sender<Result<Appended, StoreError>>)>,
+    batch: &mut Vec<(Row, oneshot::Sender<Result<Appended, StoreError>>)>,
 ) {
-    match write_batch(conn, batch) {
+    let started = std::time::Instant::now();
+    let result = write_batch(conn, batch);
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    tracing::debug!(events = batch.len(), micros, "batch committed");
+    match result {
         Ok(results) => {
             for ((_, tx), appended) in batch.drain(..).zip(results) {
                 let _ = tx.send(Ok(appended));
@@ -258,7 +353,7 @@ fn commit_appends(
 
 fn write_batch(
     conn: &mut Connection,
-    batch: &[(NewEvent, oneshot::Sender<Result<Appended, StoreError>>)],
+    batch: &[(Row, oneshot::Sender<Result<Appended, StoreError>>)],
 ) -> Result<Vec<Appended>, rusqlite::Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(batch.len());
@@ -269,12 +364,12 @@ fn write_batch(
             "INSERT INTO events (id, source, received_at, event_type, dedup_key, method, path, headers, body, verification)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
-        for (ev, _) in batch {
-            if let Some(key) = &ev.dedup_key {
+        for (row, _) in batch {
+            if let Some(key) = &row.dedup_key {
                 // Sees rows inserted earlier in this same transaction, so two copies of one event
                 // in one batch are recognised too.
                 let existing: Option<String> = find
-                    .query_row(params![ev.source, key], |r| r.get(0))
+                    .query_row(params![row.source, key], |r| r.get(0))
                     .optional()?;
                 if let Some(id) = existing.and_then(|s| s.parse::<EventId>().ok()) {
                     results.push(Appended {
@@ -284,24 +379,20 @@ fn write_batch(
                     continue;
                 }
             }
-            let headers = serde_json::to_string(&ev.headers)
-                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-            let verification = serde_json::to_string(&ev.verification)
-                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
             insert.execute(params![
-                ev.id.to_string(),
-                ev.source,
-                ev.received_at_ms,
-                ev.event_type,
-                ev.dedup_key,
-                ev.method,
-                ev.path,
-                headers,
-                ev.body,
-                verification
+                row.id_text,
+                row.source,
+                row.received_at_ms,
+                row.event_type,
+                row.dedup_key,
+                row.method,
+                row.path,
+                row.headers,
+                row.body,
+                row.verification
             ])?;
             results.push(Appended {
-                id: ev.id,
+                id: row.id,
                 duplicate: false,
             });
         }
@@ -325,7 +416,8 @@ fn read_id(text: &str) -> Result<EventId, StoreError> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
-        self.send(|tx| WriteOp::Append(Box::new(event), tx)).await?
+        let row = Box::new(Row::encode(event)?);
+        self.send(|tx| WriteOp::Append(row, tx)).await?
     }
 
     async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
