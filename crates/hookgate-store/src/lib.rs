@@ -8,6 +8,7 @@
 //! Backends: [`SqliteStore`] (the default; one writer thread doing group commit).
 #![forbid(unsafe_code)]
 
+mod codec;
 mod sqlite;
 
 use async_trait::async_trait;

@@ -18,7 +18,10 @@ use hookgate_core::{Event, EventId, NewEvent, Verification};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{Appended, EventQuery, EventSummary, Page, Store, StoreError};
+use crate::{
+    codec::{self, Codec},
+    Appended, EventQuery, EventSummary, Page, Store, StoreError,
+};
 
 /// Most events committed in one transaction. Bounds the latency one commit adds for the first
 /// waiter in it, and the memory a batch holds.
@@ -45,11 +48,15 @@ struct Row {
     path: String,
     headers: String,
     body: Vec<u8>,
+    body_codec: Codec,
+    body_size: i64,
     verification: String,
 }
 
 impl Row {
     fn encode(ev: NewEvent) -> Result<Self, StoreError> {
+        let body_size = i64::try_from(ev.body.len()).unwrap_or(i64::MAX);
+        let (packed, body_codec) = codec::encode(ev.body);
         let encode_err =
             |e: serde_json::Error| StoreError::Corrupt(format!("cannot encode event: {e}"));
         Ok(Self {
@@ -63,7 +70,9 @@ impl Row {
             dedup_key: ev.dedup_key,
             method: ev.method,
             path: ev.path,
-            body: ev.body,
+            body_size,
+            body: packed,
+            body_codec,
         })
     }
 }
@@ -116,6 +125,8 @@ const MIGRATIONS: &[&str] = &[r"
         path         TEXT    NOT NULL,
         headers      TEXT    NOT NULL,
         body         BLOB    NOT NULL,
+        body_codec   INTEGER NOT NULL,  -- 0 raw, 1 zstd (see codec.rs)
+        body_size    INTEGER NOT NULL,  -- bytes as received
         verification TEXT    NOT NULL
     ) STRICT;
     -- Provider retries are recognised by (source, dedup key); events without a key never collide.
@@ -361,8 +372,8 @@ fn write_batch(
         let mut find =
             tx.prepare_cached("SELECT id FROM events WHERE source = ?1 AND dedup_key = ?2")?;
         let mut insert = tx.prepare_cached(
-            "INSERT INTO events (id, source, received_at, event_type, dedup_key, method, path, headers, body, verification)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO events (id, source, received_at, event_type, dedup_key, method, path, headers, body, body_codec, body_size, verification)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         for (row, _) in batch {
             if let Some(key) = &row.dedup_key {
@@ -389,6 +400,8 @@ fn write_batch(
                 row.path,
                 row.headers,
                 row.body,
+                row.body_codec as i64,
+                row.body_size,
                 row.verification
             ])?;
             results.push(Appended {
@@ -397,8 +410,47 @@ fn write_batch(
             });
         }
     }
+    let inserted = std::time::Instant::now();
     tx.commit()?;
+    tracing::trace!(commit_micros = u64::try_from(inserted.elapsed().as_micros()).unwrap_or(u64::MAX), "fsync'd");
     Ok(results)
+}
+
+/// An `events` row as SQLite returns it, before decoding.
+struct StoredEvent {
+    seq: i64,
+    id: String,
+    source: String,
+    received_at_ms: i64,
+    event_type: Option<String>,
+    dedup_key: Option<String>,
+    method: String,
+    path: String,
+    headers: String,
+    body: Vec<u8>,
+    body_codec: i64,
+    body_size: i64,
+    verification: String,
+}
+
+impl StoredEvent {
+    fn decode(self) -> Result<Event, StoreError> {
+        let size = usize::try_from(self.body_size).map_err(|e| corrupt("body_size", e))?;
+        Ok(Event {
+            id: read_id(&self.id)?,
+            seq: self.seq,
+            source: self.source,
+            received_at_ms: self.received_at_ms,
+            event_type: self.event_type,
+            dedup_key: self.dedup_key,
+            method: self.method,
+            path: self.path,
+            headers: serde_json::from_str(&self.headers).map_err(|e| corrupt("headers", e))?,
+            body: codec::decode(self.body, self.body_codec, size)
+                .map_err(|e| corrupt("body", e))?,
+            verification: read_verification(&self.verification)?,
+        })
+    }
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -422,46 +474,34 @@ impl Store for SqliteStore {
 
     async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
         self.read(move |conn| {
-            let row = conn
+            let mut stmt = conn
                 .prepare_cached(
-                    "SELECT seq, id, source, received_at, event_type, dedup_key, method, path, headers, body, verification
+                    "SELECT seq, id, source, received_at, event_type, dedup_key, method, path, headers,
+                            body, body_codec, body_size, verification
                      FROM events WHERE id = ?1",
                 )
-                .and_then(|mut stmt| {
-                    stmt.query_row([id.to_string()], |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, i64>(3)?,
-                            r.get::<_, Option<String>>(4)?,
-                            r.get::<_, Option<String>>(5)?,
-                            r.get::<_, String>(6)?,
-                            r.get::<_, String>(7)?,
-                            r.get::<_, String>(8)?,
-                            r.get::<_, Vec<u8>>(9)?,
-                            r.get::<_, String>(10)?,
-                        ))
-                    })
-                    .optional()
-                })
                 .map_err(|e| unavailable(&e))?;
-            let Some((seq, id, source, received_at_ms, event_type, dedup_key, method, path, headers, body, verification)) = row else {
-                return Ok(None);
-            };
-            Ok(Some(Event {
-                id: read_id(&id)?,
-                seq,
-                source,
-                received_at_ms,
-                event_type,
-                dedup_key,
-                method,
-                path,
-                headers: serde_json::from_str(&headers).map_err(|e| corrupt("headers", e))?,
-                body,
-                verification: read_verification(&verification)?,
-            }))
+            let stored = stmt
+                .query_row([id.to_string()], |r| {
+                    Ok(StoredEvent {
+                        seq: r.get(0)?,
+                        id: r.get(1)?,
+                        source: r.get(2)?,
+                        received_at_ms: r.get(3)?,
+                        event_type: r.get(4)?,
+                        dedup_key: r.get(5)?,
+                        method: r.get(6)?,
+                        path: r.get(7)?,
+                        headers: r.get(8)?,
+                        body: r.get(9)?,
+                        body_codec: r.get(10)?,
+                        body_size: r.get(11)?,
+                        verification: r.get(12)?,
+                    })
+                })
+                .optional()
+                .map_err(|e| unavailable(&e))?;
+            stored.map(StoredEvent::decode).transpose()
         })
         .await
     }
@@ -471,42 +511,47 @@ impl Store for SqliteStore {
             let limit = query.limit.clamp(1, 1000);
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT seq, id, source, received_at, event_type, dedup_key, length(body), verification
+                    "SELECT seq, id, source, received_at, event_type, dedup_key, body_size, verification
                      FROM events WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
                 )
                 .map_err(|e| unavailable(&e))?;
             // One row more than asked tells whether there is a next page.
             let rows = stmt
-                .query_map(params![query.before_seq.unwrap_or(i64::MAX), limit as i64 + 1], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, i64>(6)?,
-                        r.get::<_, String>(7)?,
-                    ))
-                })
+                .query_map(
+                    params![query.before_seq.unwrap_or(i64::MAX), limit as i64 + 1],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, i64>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                            r.get::<_, Option<String>>(5)?,
+                            r.get::<_, i64>(6)?,
+                            r.get::<_, String>(7)?,
+                        ))
+                    },
+                )
                 .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
                 .map_err(|e| unavailable(&e))?;
             let more = rows.len() > limit;
             let items = rows
                 .into_iter()
                 .take(limit)
-                .map(|(seq, id, source, received_at_ms, event_type, dedup_key, size, verification)| {
-                    Ok(EventSummary {
-                        id: read_id(&id)?,
-                        seq,
-                        source,
-                        received_at_ms,
-                        event_type,
-                        dedup_key,
-                        body_size: u64::try_from(size).unwrap_or(0),
-                        verification: read_verification(&verification)?,
-                    })
-                })
+                .map(
+                    |(seq, id, source, received_at_ms, event_type, dedup_key, size, verification)| {
+                        Ok(EventSummary {
+                            id: read_id(&id)?,
+                            seq,
+                            source,
+                            received_at_ms,
+                            event_type,
+                            dedup_key,
+                            body_size: u64::try_from(size).unwrap_or(0),
+                            verification: read_verification(&verification)?,
+                        })
+                    },
+                )
                 .collect::<Result<Vec<_>, StoreError>>()?;
             let next = if more { items.last().map(|e| e.seq) } else { None };
             Ok(Page { items, next })
