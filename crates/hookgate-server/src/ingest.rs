@@ -46,9 +46,10 @@ pub struct Incoming {
 
 pub(crate) async fn handler(
     State(app): State<App>,
-    Path(source): Path<String>,
+    source: Result<Path<String>, axum::extract::rejection::PathRejection>,
     request: axum::extract::Request,
 ) -> Result<Accepted, ApiError> {
+    let Path(source) = source.map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))?;
     let (parts, body) = request.into_parts();
     ingest(
         &app,

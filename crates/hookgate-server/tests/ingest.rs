@@ -20,9 +20,11 @@ async fn post(
     server: &TestServer,
     path: &str,
     headers: &[(&str, String)],
-    body: &'static [u8],
+    body: &[u8],
 ) -> reqwest::Response {
-    let mut request = reqwest::Client::new().post(server.url(path)).body(body);
+    let mut request = reqwest::Client::new()
+        .post(server.url(path))
+        .body(body.to_vec());
     for (name, value) in headers {
         request = request.header(*name, value);
     }
@@ -409,6 +411,41 @@ async fn generic_hmac_token_and_none() {
             .await
             .1
     );
+    let tampered = post(&server, "/in/custom", &ok, b"hellO").await;
+    assert_eq!(error_code(tampered, 401).await, "invalid_signature");
+    let wrong_key = [
+        (
+            "x-signature",
+            format!(
+                "v1={}",
+                hmac_sha256_hex(b"not-k", format!("{t}:hello").as_bytes())
+            ),
+        ),
+        ("x-timestamp", t.to_string()),
+    ];
+    assert_eq!(
+        error_code(post(&server, "/in/custom", &wrong_key, body).await, 401).await,
+        "invalid_signature"
+    );
+    let unsigned = [("x-timestamp", t.to_string())];
+    assert_eq!(
+        error_code(post(&server, "/in/custom", &unsigned, body).await, 401).await,
+        "missing_signature"
+    );
+    let future = [
+        (
+            "x-signature",
+            format!(
+                "v1={}",
+                hmac_sha256_hex(b"k", format!("{}:hello", t + 900).as_bytes())
+            ),
+        ),
+        ("x-timestamp", (t + 900).to_string()),
+    ];
+    assert_eq!(
+        error_code(post(&server, "/in/custom", &future, body).await, 401).await,
+        "timestamp_out_of_tolerance"
+    );
     let stale = [
         (
             "x-signature",
@@ -478,6 +515,10 @@ async fn routing_errors_are_json() {
     assert_eq!(
         error_code(post(&server, "/in/nope", &[], b"{}").await, 404).await,
         "unknown_source"
+    );
+    assert_eq!(
+        error_code(post(&server, "/in/%FF", &[], b"{}").await, 400).await,
+        "invalid_path"
     );
     assert_eq!(
         error_code(reqwest::get(server.url("/elsewhere")).await.unwrap(), 404).await,
@@ -578,11 +619,21 @@ async fn slow_clients_are_cut_off() {
 #[tokio::test]
 async fn storage_failure_is_503_never_2xx() {
     let server = TestServer::start("[storage]\nmax_size = \"64KiB\"\n[server]\nmax_body = \"64KiB\"\n[[sources]]\nname = \"open\"\nprovider = \"none\"").await;
-    static CHUNK: [u8; 16 * 1024] = [b'z'; 16 * 1024];
+    // Incompressible (stored bodies are zstd-compressed when that pays), so each one really
+    // takes 16 KiB of the 64 KiB the database may use.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let chunk: Vec<u8> = (0..16 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
     let mut acked = 0;
     let mut refused = None;
     for _ in 0..32 {
-        let response = post(&server, "/in/open", &[], &CHUNK).await;
+        let response = post(&server, "/in/open", &[], &chunk).await;
         if response.status() == 200 {
             acked += 1;
         } else {

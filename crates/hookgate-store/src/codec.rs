@@ -51,8 +51,14 @@ mod tests {
         assert_eq!(encode(small.clone()), (small, Codec::Raw));
 
         // Random-looking bytes do not compress: kept raw.
-        let noise: Vec<u8> = (0u32..4096)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
             .collect();
         assert_eq!(encode(noise.clone()).1, Codec::Raw);
 

@@ -412,7 +412,10 @@ fn write_batch(
     }
     let inserted = std::time::Instant::now();
     tx.commit()?;
-    tracing::trace!(commit_micros = u64::try_from(inserted.elapsed().as_micros()).unwrap_or(u64::MAX), "fsync'd");
+    tracing::trace!(
+        commit_micros = u64::try_from(inserted.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "fsync'd"
+    );
     Ok(results)
 }
 

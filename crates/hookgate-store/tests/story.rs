@@ -156,7 +156,16 @@ async fn sqlite_full_database_refuses_instead_of_acknowledging() {
         },
     )
     .unwrap();
-    let big = vec![b'x'; 8 * 1024];
+    // Incompressible, so each event really takes its 8 KiB (bodies are zstd-compressed).
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let big: Vec<u8> = (0..8 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
     let mut refused = None;
     for i in 0..64 {
         match store.append(event("gh", None, &big)).await {
