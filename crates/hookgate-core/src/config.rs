@@ -44,6 +44,13 @@ pub struct ServerConfig {
     pub body_read_timeout: Duration,
     /// On SIGTERM/SIGINT, how long in-flight requests get to finish.
     pub shutdown_timeout: Duration,
+    /// The URL senders use to reach this server (`https://hooks.example.com`), without a path.
+    /// Schemes that sign the URL (Twilio, Square, HubSpot) need it when hookgate sits behind a
+    /// proxy that changes scheme or host; without it the URL is `http://{Host}{path}`.
+    pub public_url: Option<String>,
+    /// Peers whose `X-Forwarded-For` is believed when deciding a request's client address.
+    /// Empty: the TCP peer is the client, whatever the headers say.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +76,8 @@ pub struct Source {
     pub dedup: Option<Extract>,
     pub event_type: Option<Extract>,
     pub methods: Vec<http::Method>,
+    /// Client addresses accepted (CIDR); empty means any.
+    pub allow_ips: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -225,6 +234,8 @@ struct RawServer {
     header_read_timeout: Option<Quantity>,
     body_read_timeout: Option<Quantity>,
     shutdown_timeout: Option<Quantity>,
+    public_url: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -248,6 +259,8 @@ pub struct SourceSpec {
     pub dedup: Option<String>,
     pub event_type: Option<String>,
     pub methods: Option<Vec<String>>,
+    /// Client addresses or CIDR ranges allowed to send (`["192.30.252.0/22"]`).
+    pub allow_ips: Option<Vec<String>>,
     // Options of the generic `hmac` and `token` providers.
     pub header: Option<String>,
     pub prefix: Option<String>,
@@ -327,6 +340,11 @@ impl RawServer {
                 "server.body_read_timeout",
                 Duration::from_secs(30),
             )?,
+            public_url: self.public_url.map(|u| parse_public_url(&u)).transpose()?,
+            trusted_proxies: parse_networks(
+                self.trusted_proxies.as_deref(),
+                "server.trusted_proxies",
+            )?,
             shutdown_timeout: opt_duration(
                 self.shutdown_timeout.as_ref(),
                 "server.shutdown_timeout",
@@ -363,6 +381,46 @@ impl RawStorage {
             max_size,
         })
     }
+}
+
+fn parse_public_url(url: &str) -> Result<String, ConfigError> {
+    let field = "server.public_url";
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| {
+            invalid(
+                field,
+                format!("\"{url}\" must start with https:// or http://"),
+            )
+        })?;
+    let host = rest.trim_end_matches('/');
+    if host.is_empty() || host.contains(['/', '?', '#', ' ']) {
+        return Err(invalid(
+            field,
+            "give the scheme and host only, e.g. \"https://hooks.example.com\"",
+        ));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// Addresses or CIDR ranges; a bare address means just that address.
+fn parse_networks(list: Option<&[String]>, field: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    list.unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    invalid(
+                        format!("{field}[{i}]"),
+                        format!("\"{s}\" is not an IP address or CIDR range"),
+                    )
+                })
+        })
+        .collect()
 }
 
 fn parse_storage_url(url: &str) -> Result<StorageUrl, String> {
@@ -435,7 +493,12 @@ impl SourceSpec {
             other => invalid(join(field, "secrets"), other.to_string()),
         })?;
         let methods = match self.methods {
-            None => vec![http::Method::POST],
+            // The provider's own needs: Meta and Dropbox verify endpoints with a GET.
+            None => provider
+                .methods()
+                .iter()
+                .filter_map(|m| http::Method::from_bytes(m.as_bytes()).ok())
+                .collect(),
             Some(list) if list.is_empty() => {
                 return Err(invalid(join(field, "methods"), "is empty"))
             }
@@ -461,6 +524,7 @@ impl SourceSpec {
         Ok(Source {
             dedup: extract(self.dedup, provider.event_id_location()),
             event_type: extract(self.event_type, provider.event_type_location()),
+            allow_ips: parse_networks(self.allow_ips.as_deref(), &join(field, "allow_ips"))?,
             name: self.name,
             provider,
             verifier,
@@ -511,10 +575,37 @@ impl SourceSpec {
             ));
         }
         Ok(match provider {
-            Provider::Github => Scheme::Github,
-            Provider::Stripe => Scheme::Stripe,
-            Provider::StandardWebhooks => Scheme::StandardWebhooks,
-            Provider::None => Scheme::None,
+            Provider::Github
+            | Provider::Stripe
+            | Provider::StandardWebhooks
+            | Provider::Svix
+            | Provider::Slack
+            | Provider::Shopify
+            | Provider::Twilio
+            | Provider::Gitlab
+            | Provider::Discord
+            | Provider::Paddle
+            | Provider::Square
+            | Provider::Linear
+            | Provider::Zoom
+            | Provider::Intercom
+            | Provider::Bitbucket
+            | Provider::Typeform
+            | Provider::Hubspot
+            | Provider::Sendgrid
+            | Provider::Twitch
+            | Provider::Mailgun
+            | Provider::Razorpay
+            | Provider::Woocommerce
+            | Provider::Meta
+            | Provider::Msgraph
+            | Provider::Dropbox
+            | Provider::None => Scheme::of(provider).ok_or_else(|| {
+                invalid(
+                    join(field, "provider"),
+                    format!("\"{provider}\" needs options"),
+                )
+            })?,
             Provider::Hmac => Scheme::Hmac(HmacOptions {
                 algorithm: match &self.algorithm {
                     None => Algorithm::Sha256,

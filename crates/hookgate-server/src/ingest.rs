@@ -5,18 +5,24 @@
 //! can be refused without reading the body (unknown source, method, encoding, declared size) is
 //! refused before reading it, so a sender cannot make hookgate buffer what it will reject.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use axum::{
     body::Body,
-    extract::{Path, State},
+    extract::{ConnectInfo, Path, State},
     http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
     Json,
 };
 use bytes::Bytes;
 use hookgate_core::{event::Extractor, EventId, NewEvent, Source, Verification};
-use hookgate_verify::{Provider, Request as VerifyRequest};
+use hookgate_verify::{
+    handshake::{self, HandshakeReply},
+    Provider, Request as VerifyRequest,
+};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 
@@ -35,9 +41,48 @@ impl IntoResponse for Accepted {
     }
 }
 
+/// What ingest answers: an acknowledgement, or the reply a provider's handshake expects (Slack's
+/// `url_verification`, Zoom's URL validation, Twitch's callback verification, Meta's and
+/// Dropbox's GET challenges). Handshakes are answered, never stored: they are not events.
+#[derive(Debug)]
+pub enum Reply {
+    Accepted(Accepted),
+    Handshake(HandshakeReply),
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Accepted(accepted) => accepted.into_response(),
+            Self::Handshake(reply) => {
+                let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+                // nosniff: the body echoes a sender-chosen challenge; never let a browser guess
+                // it is HTML (Dropbox's documentation asks for exactly this).
+                (
+                    status,
+                    [
+                        (
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static(reply.content_type),
+                        ),
+                        (
+                            header::X_CONTENT_TYPE_OPTIONS,
+                            HeaderValue::from_static("nosniff"),
+                        ),
+                    ],
+                    reply.body,
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
 /// One request as it arrived, before anything is read from its body.
 #[derive(Debug)]
 pub struct Incoming {
+    /// The TCP peer; `None` only when called without a socket (tests of the pipeline itself).
+    pub peer: Option<IpAddr>,
     pub method: Method,
     pub uri: Uri,
     pub headers: HeaderMap,
@@ -48,13 +93,18 @@ pub(crate) async fn handler(
     State(app): State<App>,
     source: Result<Path<String>, axum::extract::rejection::PathRejection>,
     request: axum::extract::Request,
-) -> Result<Accepted, ApiError> {
+) -> Result<Reply, ApiError> {
     let Path(source) = source.map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))?;
     let (parts, body) = request.into_parts();
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
     ingest(
         &app,
         &source,
         Incoming {
+            peer,
             method: parts.method,
             uri: parts.uri,
             headers: parts.headers,
@@ -66,7 +116,7 @@ pub(crate) async fn handler(
 
 /// Receives one webhook for `source_name`: returns `Ok` only once the event is durably stored
 /// (or recognised as a duplicate of a stored one).
-pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<Accepted, ApiError> {
+pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<Reply, ApiError> {
     let config = app.config();
     let source = config.source(source_name).ok_or_else(|| {
         ApiError::not_found(
@@ -74,6 +124,12 @@ pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<A
             format!("no source named \"{source_name}\" is configured"),
         )
     })?;
+    check_client(
+        source,
+        request.peer,
+        &request.headers,
+        &config.server.trusted_proxies,
+    )?;
     check_method(source, &request.method)?;
     check_encoding(&request.headers)?;
     let body = read_body(
@@ -84,19 +140,26 @@ pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<A
     )
     .await?;
 
-    let url = request.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let path = request.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let url = public_url(config.server.public_url.as_deref(), &request.headers, path);
+    let url = url.as_str();
+    let verify_request = VerifyRequest {
+        method: request.method.as_str(),
+        url,
+        headers: &request.headers,
+        body: &body,
+    };
+    let now = unix_now_ms() / 1000;
+    let rejected = |e: hookgate_verify::VerifyError| {
+        ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string())
+    };
+    if let Some(handshake) = handshake::respond(&source.verifier, &verify_request, now) {
+        return handshake.map(Reply::Handshake).map_err(rejected);
+    }
     let verified = source
         .verifier
-        .verify(
-            &VerifyRequest {
-                method: request.method.as_str(),
-                url,
-                headers: &request.headers,
-                body: &body,
-            },
-            unix_now_ms() / 1000,
-        )
-        .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()))?;
+        .verify(&verify_request, now)
+        .map_err(rejected)?;
 
     let extractor = Extractor::new(&request.headers, &body);
     let dedup_key = source.dedup.as_ref().and_then(|rule| extractor.get(rule));
@@ -111,7 +174,7 @@ pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<A
         event_type,
         dedup_key,
         method: request.method.as_str().to_owned(),
-        path: url.to_owned(),
+        path: path.to_owned(),
         headers: request
             .headers
             .iter()
@@ -140,10 +203,79 @@ pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<A
         .append(event)
         .await
         .map_err(|e| ApiError::storage_unavailable(&e))?;
-    Ok(Accepted {
+    Ok(Reply::Accepted(Accepted {
         id: appended.id.to_string(),
         duplicate: appended.duplicate,
-    })
+    }))
+}
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy, in which case the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy. Entries to the left of
+/// that were written by whoever sent the request and prove nothing.
+fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // Garbage in the chain: stop at the last address a trusted proxy vouched for.
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
+fn check_client(
+    source: &Source,
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> Result<(), ApiError> {
+    if source.allow_ips.is_empty() {
+        return Ok(());
+    }
+    let Some(peer) = peer else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "ip_not_allowed",
+            "the client address is unknown",
+        ));
+    };
+    let client = client_ip(peer, headers, trusted);
+    if source.allow_ips.iter().any(|net| net.contains(&client)) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "ip_not_allowed",
+            format!("requests from {client} are not accepted by this source"),
+        ))
+    }
+}
+
+/// The URL as the sender addressed it, for schemes that sign it: the configured public URL, or
+/// `http://{Host}` when none is configured.
+fn public_url(configured: Option<&str>, headers: &HeaderMap, path: &str) -> String {
+    match configured {
+        Some(base) => format!("{base}{path}"),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            format!("http://{host}{path}")
+        }
+    }
 }
 
 fn check_method(source: &Source, method: &Method) -> Result<(), ApiError> {

@@ -686,3 +686,35 @@ async fn restart_keeps_events_and_dedup_memory() {
         (id, true)
     );
 }
+
+#[tokio::test]
+async fn ip_allow_lists_believe_forwarded_for_only_from_trusted_proxies() {
+    let sources = "[[sources]]\nname = \"only10\"\nprovider = \"none\"\nallow_ips = [\"10.0.0.0/8\"]\n\
+                   [[sources]]\nname = \"local\"\nprovider = \"none\"\nallow_ips = [\"127.0.0.1\"]\n";
+    let behind_proxy = TestServer::start(&format!(
+        "[server]\ntrusted_proxies = [\"127.0.0.1\"]\n{sources}"
+    ))
+    .await;
+    let xff = |v: &str| [("x-forwarded-for", v.to_owned())];
+    // The proxy itself (the TCP peer) is allowed on "local"; a forwarded client in 10/8 on "only10".
+    accepted(post(&behind_proxy, "/in/local", &[], b"{}").await).await;
+    accepted(post(&behind_proxy, "/in/only10", &xff("10.1.2.3"), b"{}").await).await;
+    // The right-most untrusted hop is the client: a spoofed 10.x to its left proves nothing.
+    let spoofed = post(
+        &behind_proxy,
+        "/in/only10",
+        &xff("10.1.2.3, 203.0.113.9"),
+        b"{}",
+    )
+    .await;
+    assert_eq!(error_code(spoofed, 403).await, "ip_not_allowed");
+    assert_eq!(
+        error_code(post(&behind_proxy, "/in/only10", &[], b"{}").await, 403).await,
+        "ip_not_allowed"
+    );
+
+    // Without trusted proxies the header is ignored entirely.
+    let direct = TestServer::start(sources).await;
+    let ignored = post(&direct, "/in/only10", &xff("10.1.2.3"), b"{}").await;
+    assert_eq!(error_code(ignored, 403).await, "ip_not_allowed");
+}

@@ -60,7 +60,7 @@ mod tests {
                 state as u8
             })
             .collect();
-        assert_eq!(encode(noise.clone()).1, Codec::Raw);
+        assert_eq!(encode(noise).1, Codec::Raw);
 
         assert!(decode(vec![1, 2, 3], 1, 10).is_err());
         assert!(decode(vec![1, 2, 3], 7, 3).is_err());

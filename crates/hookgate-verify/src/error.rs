@@ -41,6 +41,13 @@ pub enum VerifyError {
     MissingToken { param: String },
     #[error("token does not match any configured secret")]
     TokenMismatch,
+    /// A handshake's query parameter (`hub.mode`, `hub.challenge`, …) is missing or wrong.
+    #[error("{param} query parameter: {reason}")]
+    BadQuery { param: String, reason: String },
+    /// For providers that put the signature or its timestamp in the body (Mailgun, Linear,
+    /// Microsoft Graph's `clientState`) or sign a hash of it (Twilio's `bodySHA256`).
+    #[error("body is malformed: {reason}")]
+    MalformedBody { reason: String },
 }
 
 impl VerifyError {
@@ -51,7 +58,9 @@ impl VerifyError {
             VerifyError::MissingHeader { .. } | VerifyError::MissingToken { .. } => {
                 "missing_signature"
             }
-            VerifyError::Malformed { .. } => "malformed_signature",
+            VerifyError::Malformed { .. }
+            | VerifyError::MalformedBody { .. }
+            | VerifyError::BadQuery { .. } => "malformed_signature",
             VerifyError::Mismatch | VerifyError::TokenMismatch => "invalid_signature",
             VerifyError::TimestampOutOfTolerance { .. } => "timestamp_out_of_tolerance",
         }
@@ -77,8 +86,18 @@ fn describe_skew(timestamp: i64, now: i64, tolerance_secs: u64) -> String {
 pub enum SignError {
     #[error(transparent)]
     Key(#[from] KeyError),
-    #[error("standard-webhooks signs the message id: give one (it becomes the webhook-id header)")]
+    #[error("this provider signs the message id: give one (it is sent in a header)")]
     MissingId,
+    /// The configured secret is a public key (Discord, SendGrid, Standard Webhooks `whpk_`):
+    /// it can check signatures but not make them.
+    #[error("provider \"{provider}\" signs with a private key; its configured secret is the public key, which can only verify")]
+    VerifyOnly { provider: Provider },
+    /// The provider puts its signature in the body (Mailgun, Microsoft Graph's
+    /// `clientState`), so there is no header to produce.
+    #[error("provider \"{provider}\" carries its signature in the body, not in a header")]
+    SignatureInBody { provider: Provider },
+    #[error("cannot sign this request: {reason}")]
+    BadRequest { reason: String },
     #[error("the id cannot be sent in a header: {reason}")]
     BadId { reason: String },
     /// Query tokens are not headers: the caller appends `?{param}=<secret>` to the URL.

@@ -1,8 +1,11 @@
 //! Verify (and produce) the signatures webhook providers put on their requests.
 //!
 //! `hookgate-verify` answers one question: did this request come from someone holding the
-//! secret? It knows GitHub, Stripe and Standard Webhooks signatures, a generic HMAC scheme
-//! for everyone else, shared tokens, and `none`. It is usable on its own in any Rust web
+//! secret? It knows the schemes of GitHub, Stripe, Standard Webhooks and Svix, Slack,
+//! Shopify, Twilio, GitLab, Discord, Paddle, Square, Linear, Zoom, Intercom, Bitbucket,
+//! Typeform, HubSpot, SendGrid, Twitch, Mailgun, Razorpay, WooCommerce, Meta, Microsoft
+//! Graph and Dropbox, a generic HMAC scheme for everyone else, shared tokens, and `none`;
+//! and [`handshake`] answers the endpoint-verification requests some of them send. It is usable on its own in any Rust web
 //! app: build a [`Verifier`] once from a [`Scheme`] and the secrets, then call
 //! [`Verifier::verify`] with the raw request.
 //!
@@ -20,7 +23,11 @@
 //!   id and type.
 //! - [`scheme`]: the configuration of a scheme ([`Scheme`], [`HmacOptions`], [`TokenOptions`]).
 //! - `verifier`: [`Verifier`], built once per source with pre-keyed HMAC states.
-//! - `schemes::*`: one module per scheme, each citing the provider document it follows.
+//! - `schemes::*`: one module per provider, each citing the provider document and official
+//!   SDK function it follows; `schemes::fixed` is the engine behind the many whose scheme
+//!   is a fixed HMAC layout.
+//! - [`handshake`]: Slack, Zoom, Twitch, Meta, Microsoft Graph and Dropbox endpoint
+//!   verification, answered only after the signature (or verify token) checks out.
 //! - `sign`: [`sign`], the headers a real sender would add (for `hookgate sign`/`send`,
 //!   and for tests).
 //! - `mac` and `wire`: the one constant-time comparison, signature decoding, and header and
@@ -47,6 +54,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod handshake;
 mod mac;
 pub mod provider;
 pub mod scheme;

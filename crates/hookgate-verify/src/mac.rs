@@ -65,7 +65,7 @@ pub(crate) struct Tag {
 }
 
 impl Tag {
-    fn from_slice(bytes: &[u8]) -> Tag {
+    pub(crate) fn from_slice(bytes: &[u8]) -> Tag {
         let mut tag = Tag {
             bytes: [0; MAX_TAG],
             len: bytes.len(),

@@ -3,7 +3,7 @@
 //! This is the vocabulary shared by config (`provider = "stripe"`), the CLI
 //! (`--provider stripe`) and the server's dedup-key extraction. It never looks at a request.
 
-use std::{fmt, str::FromStr};
+use std::{fmt, str::FromStr, time::Duration};
 
 /// A signature scheme family, by the name users write in config and on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -11,6 +11,28 @@ pub enum Provider {
     Github,
     Stripe,
     StandardWebhooks,
+    Svix,
+    Slack,
+    Shopify,
+    Twilio,
+    Gitlab,
+    Discord,
+    Paddle,
+    Square,
+    Linear,
+    Zoom,
+    Intercom,
+    Bitbucket,
+    Typeform,
+    Hubspot,
+    Sendgrid,
+    Twitch,
+    Mailgun,
+    Razorpay,
+    Woocommerce,
+    Meta,
+    Msgraph,
+    Dropbox,
     Hmac,
     Token,
     None,
@@ -31,6 +53,28 @@ impl Provider {
         Provider::Github,
         Provider::Stripe,
         Provider::StandardWebhooks,
+        Provider::Svix,
+        Provider::Slack,
+        Provider::Shopify,
+        Provider::Twilio,
+        Provider::Gitlab,
+        Provider::Discord,
+        Provider::Paddle,
+        Provider::Square,
+        Provider::Linear,
+        Provider::Zoom,
+        Provider::Intercom,
+        Provider::Bitbucket,
+        Provider::Typeform,
+        Provider::Hubspot,
+        Provider::Sendgrid,
+        Provider::Twitch,
+        Provider::Mailgun,
+        Provider::Razorpay,
+        Provider::Woocommerce,
+        Provider::Meta,
+        Provider::Msgraph,
+        Provider::Dropbox,
         Provider::Hmac,
         Provider::Token,
         Provider::None,
@@ -43,6 +87,28 @@ impl Provider {
             Provider::Github => "github",
             Provider::Stripe => "stripe",
             Provider::StandardWebhooks => "standard-webhooks",
+            Provider::Svix => "svix",
+            Provider::Slack => "slack",
+            Provider::Shopify => "shopify",
+            Provider::Twilio => "twilio",
+            Provider::Gitlab => "gitlab",
+            Provider::Discord => "discord",
+            Provider::Paddle => "paddle",
+            Provider::Square => "square",
+            Provider::Linear => "linear",
+            Provider::Zoom => "zoom",
+            Provider::Intercom => "intercom",
+            Provider::Bitbucket => "bitbucket",
+            Provider::Typeform => "typeform",
+            Provider::Hubspot => "hubspot",
+            Provider::Sendgrid => "sendgrid",
+            Provider::Twitch => "twitch",
+            Provider::Mailgun => "mailgun",
+            Provider::Razorpay => "razorpay",
+            Provider::Woocommerce => "woocommerce",
+            Provider::Meta => "meta",
+            Provider::Msgraph => "msgraph",
+            Provider::Dropbox => "dropbox",
             Provider::Hmac => "hmac",
             Provider::Token => "token",
             Provider::None => "none",
@@ -50,33 +116,114 @@ impl Provider {
     }
 
     /// Where the provider's own event id lives, which is the natural dedup key: providers
-    /// keep it stable across their retries.
+    /// keep it stable across their retries. Each comes from the provider's webhook docs:
+    /// GitHub `X-GitHub-Delivery`; Stripe, Discord and Intercom the payload's `id`;
+    /// Standard Webhooks `webhook-id` ("remains the same no matter how many times a webhook
+    /// that has failed is retried") and Svix `svix-id`; Slack's Events API `event_id`;
+    /// Shopify `X-Shopify-Webhook-Id` (its "Ignore duplicates" advice); Twilio
+    /// `I-Twilio-Idempotency-Token`; GitLab `X-Gitlab-Event-UUID`; Paddle, Square and
+    /// Typeform `event_id`; Linear `Linear-Delivery`; Bitbucket `X-Request-UUID`; Twitch
+    /// `Twitch-Eventsub-Message-Id`; Mailgun `event-data.id`; Razorpay
+    /// `x-razorpay-event-id`; WooCommerce `X-WC-Webhook-Delivery-ID`.
     ///
-    /// GitHub: `X-GitHub-Delivery` ("A globally unique identifier (GUID) to identify the
-    /// delivery", GitHub docs "Webhook events and payloads", delivery headers).
-    /// Stripe: the Event object's `id` (Stripe docs "Receive Stripe events": "handle
-    /// duplicate events" by logging processed event ids).
-    /// Standard Webhooks: `webhook-id`, which the spec says "remains the same no matter
-    /// how many times a webhook that has failed is retried".
+    /// `None` where there is no such id, or where one request carries a batch of events
+    /// (HubSpot, SendGrid, Microsoft Graph), so no single id names the request.
     #[must_use]
     pub fn event_id_location(self) -> Option<Location> {
         match self {
             Provider::Github => Some(Location::Header("x-github-delivery")),
             Provider::Stripe => Some(Location::JsonPointer("/id")),
             Provider::StandardWebhooks => Some(Location::Header("webhook-id")),
-            Provider::Hmac | Provider::Token | Provider::None => None,
+            Provider::Svix => Some(Location::Header("svix-id")),
+            Provider::Slack => Some(Location::JsonPointer("/event_id")),
+            Provider::Shopify => Some(Location::Header("x-shopify-webhook-id")),
+            Provider::Twilio => Some(Location::Header("i-twilio-idempotency-token")),
+            Provider::Gitlab => Some(Location::Header("x-gitlab-event-uuid")),
+            Provider::Discord => Some(Location::JsonPointer("/id")),
+            Provider::Paddle => Some(Location::JsonPointer("/event_id")),
+            Provider::Square => Some(Location::JsonPointer("/event_id")),
+            Provider::Linear => Some(Location::Header("linear-delivery")),
+            Provider::Zoom => None,
+            Provider::Intercom => Some(Location::JsonPointer("/id")),
+            Provider::Bitbucket => Some(Location::Header("x-request-uuid")),
+            Provider::Typeform => Some(Location::JsonPointer("/event_id")),
+            Provider::Hubspot => None,
+            Provider::Sendgrid => None,
+            Provider::Twitch => Some(Location::Header("twitch-eventsub-message-id")),
+            Provider::Mailgun => Some(Location::JsonPointer("/event-data/id")),
+            Provider::Razorpay => Some(Location::Header("x-razorpay-event-id")),
+            Provider::Woocommerce => Some(Location::Header("x-wc-webhook-delivery-id")),
+            Provider::Meta => None,
+            Provider::Msgraph => None,
+            Provider::Dropbox => None,
+            Provider::Hmac => None,
+            Provider::Token => None,
+            Provider::None => None,
         }
     }
 
-    /// Where the provider names the kind of event (GitHub: `X-GitHub-Event`; Stripe: the
-    /// Event object's `type`; Standard Webhooks: the payload's `type` field, per the spec's
-    /// payload structure section).
+    /// Where the provider names the kind of event (a header such as `X-GitHub-Event`,
+    /// `X-Shopify-Topic`, `Twitch-Eventsub-Subscription-Type`, or a payload field such as
+    /// Stripe's `type`, Zoom's `event`, Meta's `object`).
     #[must_use]
     pub fn event_type_location(self) -> Option<Location> {
         match self {
             Provider::Github => Some(Location::Header("x-github-event")),
-            Provider::Stripe | Provider::StandardWebhooks => Some(Location::JsonPointer("/type")),
-            Provider::Hmac | Provider::Token | Provider::None => None,
+            Provider::Stripe => Some(Location::JsonPointer("/type")),
+            Provider::StandardWebhooks => Some(Location::JsonPointer("/type")),
+            Provider::Svix => Some(Location::JsonPointer("/type")),
+            Provider::Slack => Some(Location::JsonPointer("/event/type")),
+            Provider::Shopify => Some(Location::Header("x-shopify-topic")),
+            Provider::Twilio => None,
+            Provider::Gitlab => Some(Location::Header("x-gitlab-event")),
+            Provider::Discord => Some(Location::JsonPointer("/type")),
+            Provider::Paddle => Some(Location::JsonPointer("/event_type")),
+            Provider::Square => Some(Location::JsonPointer("/type")),
+            Provider::Linear => Some(Location::Header("linear-event")),
+            Provider::Zoom => Some(Location::JsonPointer("/event")),
+            Provider::Intercom => Some(Location::JsonPointer("/topic")),
+            Provider::Bitbucket => Some(Location::Header("x-event-key")),
+            Provider::Typeform => Some(Location::JsonPointer("/event_type")),
+            Provider::Hubspot => None,
+            Provider::Sendgrid => None,
+            Provider::Twitch => Some(Location::Header("twitch-eventsub-subscription-type")),
+            Provider::Mailgun => Some(Location::JsonPointer("/event-data/event")),
+            Provider::Razorpay => Some(Location::JsonPointer("/event")),
+            Provider::Woocommerce => Some(Location::Header("x-wc-webhook-topic")),
+            Provider::Meta => Some(Location::JsonPointer("/object")),
+            Provider::Msgraph => None,
+            Provider::Dropbox => None,
+            Provider::Hmac => None,
+            Provider::Token => None,
+            Provider::None => None,
+        }
+    }
+
+    /// The replay window a provider documents for its signed timestamp (or its official
+    /// SDK enforces); `None` for providers without a timestamp or without a documented
+    /// window, where [`crate::DEFAULT_TOLERANCE`] applies.
+    ///
+    /// Twitch: "reject any message that is older than 10 minutes" (EventSub docs).
+    /// Linear: `webhookTimestamp` "within a minute" (`@linear/sdk` checks 60 s).
+    /// Paddle: `MAX_VALID_TIME_DIFFERENCE` of 5 s in `@paddle/paddle-node-sdk`.
+    /// Slack, HubSpot v3, Stripe and Standard Webhooks: 5 minutes, the default.
+    #[must_use]
+    pub fn default_tolerance(self) -> Option<Duration> {
+        match self {
+            Provider::Twitch => Some(Duration::from_secs(600)),
+            Provider::Linear => Some(Duration::from_secs(60)),
+            Provider::Paddle => Some(Duration::from_secs(5)),
+            _ => None,
+        }
+    }
+
+    /// The HTTP methods a source of this provider must accept. Meta and Dropbox verify an
+    /// endpoint with a `GET` (answered by [`crate::handshake`]); everything else POSTs.
+    #[must_use]
+    pub fn methods(self) -> &'static [&'static str] {
+        match self {
+            Provider::Meta | Provider::Dropbox => &["GET", "POST"],
+            _ => &["POST"],
         }
     }
 }
@@ -196,6 +343,22 @@ mod tests {
             "tokn".parse::<Provider>().unwrap_err().suggestion,
             Some("token")
         );
+        for (typo, name) in [
+            ("slak", "slack"),
+            ("shopfy", "shopify"),
+            ("twillio", "twilio"),
+            ("git-lab", "gitlab"),
+            ("sendgird", "sendgrid"),
+            ("woo-commerce", "woocommerce"),
+            ("hub-spot", "hubspot"),
+            ("svx", "svix"),
+        ] {
+            assert_eq!(
+                typo.parse::<Provider>().unwrap_err().suggestion,
+                Some(name),
+                "{typo}"
+            );
+        }
     }
 
     #[test]
@@ -210,7 +373,7 @@ mod tests {
         assert_eq!(err.suggestion, None);
         assert_eq!(
             err.to_string(),
-            r#"unknown provider "paypal-classic"; expected one of github, stripe, standard-webhooks, hmac, token, none"#
+            "unknown provider \"paypal-classic\"; expected one of github, stripe, standard-webhooks, svix, slack, shopify, twilio, gitlab, discord, paddle, square, linear, zoom, intercom, bitbucket, typeform, hubspot, sendgrid, twitch, mailgun, razorpay, woocommerce, meta, msgraph, dropbox, hmac, token, none"
         );
     }
 
@@ -229,6 +392,32 @@ mod tests {
             Some(Location::Header("webhook-id"))
         );
         assert_eq!(Provider::Hmac.event_id_location(), None);
+        assert_eq!(
+            Provider::Shopify.event_type_location(),
+            Some(Location::Header("x-shopify-topic"))
+        );
+        assert_eq!(
+            Provider::Twitch.event_id_location(),
+            Some(Location::Header("twitch-eventsub-message-id"))
+        );
+        assert_eq!(
+            Provider::Gitlab.event_id_location(),
+            Some(Location::Header("x-gitlab-event-uuid"))
+        );
+    }
+
+    #[test]
+    fn provider_tolerances_and_methods() {
+        assert_eq!(
+            Provider::Twitch.default_tolerance(),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(
+            Provider::Linear.default_tolerance(),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(Provider::Slack.default_tolerance(), None);
+        assert!(Provider::ALL.iter().all(|p| p.methods().contains(&"POST")));
     }
 
     #[test]

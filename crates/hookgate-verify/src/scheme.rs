@@ -155,24 +155,104 @@ pub struct TokenOptions {
     pub prefix: Option<String>,
 }
 
-/// How requests from one source are authenticated.
+/// How requests from one source are authenticated. Each provider's variant follows that
+/// provider's documented scheme exactly; only the generic ones take options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scheme {
     Github,
     Stripe,
     StandardWebhooks,
+    Svix,
+    Slack,
+    Shopify,
+    Twilio,
+    Gitlab,
+    Discord,
+    Paddle,
+    Square,
+    Linear,
+    Zoom,
+    Intercom,
+    Bitbucket,
+    Typeform,
+    Hubspot,
+    Sendgrid,
+    Twitch,
+    Mailgun,
+    Razorpay,
+    Woocommerce,
+    Meta,
+    Msgraph,
+    Dropbox,
     Hmac(HmacOptions),
     Token(TokenOptions),
     None,
 }
 
 impl Scheme {
+    /// The scheme of a provider that takes no options; `None` for `hmac` and `token`,
+    /// which need theirs.
+    #[must_use]
+    pub fn of(provider: Provider) -> Option<Scheme> {
+        Some(match provider {
+            Provider::Github => Scheme::Github,
+            Provider::Stripe => Scheme::Stripe,
+            Provider::StandardWebhooks => Scheme::StandardWebhooks,
+            Provider::Svix => Scheme::Svix,
+            Provider::Slack => Scheme::Slack,
+            Provider::Shopify => Scheme::Shopify,
+            Provider::Twilio => Scheme::Twilio,
+            Provider::Gitlab => Scheme::Gitlab,
+            Provider::Discord => Scheme::Discord,
+            Provider::Paddle => Scheme::Paddle,
+            Provider::Square => Scheme::Square,
+            Provider::Linear => Scheme::Linear,
+            Provider::Zoom => Scheme::Zoom,
+            Provider::Intercom => Scheme::Intercom,
+            Provider::Bitbucket => Scheme::Bitbucket,
+            Provider::Typeform => Scheme::Typeform,
+            Provider::Hubspot => Scheme::Hubspot,
+            Provider::Sendgrid => Scheme::Sendgrid,
+            Provider::Twitch => Scheme::Twitch,
+            Provider::Mailgun => Scheme::Mailgun,
+            Provider::Razorpay => Scheme::Razorpay,
+            Provider::Woocommerce => Scheme::Woocommerce,
+            Provider::Meta => Scheme::Meta,
+            Provider::Msgraph => Scheme::Msgraph,
+            Provider::Dropbox => Scheme::Dropbox,
+            Provider::None => Scheme::None,
+            Provider::Hmac | Provider::Token => return None,
+        })
+    }
+
     #[must_use]
     pub fn provider(&self) -> Provider {
         match self {
             Scheme::Github => Provider::Github,
             Scheme::Stripe => Provider::Stripe,
             Scheme::StandardWebhooks => Provider::StandardWebhooks,
+            Scheme::Svix => Provider::Svix,
+            Scheme::Slack => Provider::Slack,
+            Scheme::Shopify => Provider::Shopify,
+            Scheme::Twilio => Provider::Twilio,
+            Scheme::Gitlab => Provider::Gitlab,
+            Scheme::Discord => Provider::Discord,
+            Scheme::Paddle => Provider::Paddle,
+            Scheme::Square => Provider::Square,
+            Scheme::Linear => Provider::Linear,
+            Scheme::Zoom => Provider::Zoom,
+            Scheme::Intercom => Provider::Intercom,
+            Scheme::Bitbucket => Provider::Bitbucket,
+            Scheme::Typeform => Provider::Typeform,
+            Scheme::Hubspot => Provider::Hubspot,
+            Scheme::Sendgrid => Provider::Sendgrid,
+            Scheme::Twitch => Provider::Twitch,
+            Scheme::Mailgun => Provider::Mailgun,
+            Scheme::Razorpay => Provider::Razorpay,
+            Scheme::Woocommerce => Provider::Woocommerce,
+            Scheme::Meta => Provider::Meta,
+            Scheme::Msgraph => Provider::Msgraph,
+            Scheme::Dropbox => Provider::Dropbox,
             Scheme::Hmac(_) => Provider::Hmac,
             Scheme::Token(_) => Provider::Token,
             Scheme::None => Provider::None,

@@ -21,8 +21,17 @@ pub struct SignRequest<'a> {
 ///   example delivery.
 /// - stripe: `Stripe-Signature: t={now},v1={hex}` (`id` is unused: Stripe's event id is in
 ///   the body).
-/// - standard-webhooks: `webhook-id` (`id` is required: [`SignError::MissingId`]),
-///   `webhook-timestamp`, `webhook-signature: v1,{base64}`.
+/// - standard-webhooks (and svix, under `svix-*` names): `webhook-id` (`id` is required:
+///   [`SignError::MissingId`]), `webhook-timestamp`, `webhook-signature: v1,{base64}`; a
+///   `whpk_` public key cannot sign ([`SignError::VerifyOnly`]).
+/// - slack, zoom, shopify, square, twitch, intercom, bitbucket, typeform, razorpay,
+///   woocommerce, linear, meta, dropbox: the signed id header (twitch, `id` required),
+///   the timestamp header, then the signature header, as the provider sends them.
+/// - paddle: `Paddle-Signature: ts=…;h1=…`. hubspot: v3 (`X-HubSpot-Request-Timestamp`,
+///   `X-HubSpot-Signature-v3`). twilio: `X-Twilio-Signature` over `url` as given (for a
+///   JSON body, give a URL that already has `bodySHA256`). gitlab: `X-Gitlab-Token`.
+/// - discord, sendgrid: [`SignError::VerifyOnly`] (the secret is a public key);
+///   mailgun, msgraph: [`SignError::SignatureInBody`].
 /// - hmac: its header (with prefix), then its timestamp header when the template signs one.
 /// - token: the header with prefix and secret; a query token is
 ///   [`SignError::QueryToken`], for the caller to append to the URL.
@@ -47,6 +56,17 @@ pub fn sign(
         Prepared::Github(keys) => keys.sign(req, id),
         Prepared::Stripe(keys) => Ok(keys.sign(req, now_unix)),
         Prepared::StandardWebhooks(keys) => keys.sign(req, now_unix, id),
+        Prepared::Fixed(keys) | Prepared::Linear(keys) => keys.sign(req, now_unix, id),
+        Prepared::Meta(keys) => keys.sign(req, now_unix, id),
+        Prepared::Paddle(keys) => Ok(keys.sign(req, now_unix)),
+        Prepared::Twilio(keys) => keys.sign(req),
+        Prepared::Hubspot(keys) => Ok(keys.sign(req, now_unix)),
+        Prepared::Discord(_) | Prepared::Sendgrid(_) => Err(SignError::VerifyOnly {
+            provider: verifier.provider(),
+        }),
+        Prepared::Mailgun(_) | Prepared::Msgraph(_) => Err(SignError::SignatureInBody {
+            provider: verifier.provider(),
+        }),
         Prepared::Hmac(prepared) => Ok(prepared.sign(req, now_unix)),
         Prepared::Token(prepared) => prepared.sign(secret),
         Prepared::None => Ok(Vec::new()),

@@ -7,13 +7,17 @@ use std::{fmt, time::Duration};
 
 use crate::{
     mac::KeyedMac,
-    schemes::{github, hmac, standard_webhooks, stripe, token},
-    Algorithm, KeyError, Provider, Scheme, VerifyError,
+    schemes::{
+        discord, fixed, fixed_spec, github, hmac, hubspot, linear, mailgun, meta, msgraph, paddle,
+        sendgrid, standard_webhooks, stripe, token, twilio,
+    },
+    Algorithm, KeyError, Provider, Scheme, TokenOptions, VerifyError,
 };
 
-/// The replay window used when none is configured. Stripe's SDKs default to 300 s
-/// (`DEFAULT_TOLERANCE` in stripe-node/stripe-python) and the Standard Webhooks reference
-/// libraries use 5 minutes; the generic HMAC scheme follows them.
+/// The replay window used when none is configured and the provider documents none of its
+/// own ([`Provider::default_tolerance`]). Stripe's SDKs default to 300 s
+/// (`DEFAULT_TOLERANCE` in stripe-node/stripe-python), Slack's and the Standard Webhooks
+/// reference libraries use 5 minutes; the generic HMAC scheme follows them.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
 /// An incoming request, as received: the raw body bytes, never a re-serialised form.
@@ -55,6 +59,7 @@ pub struct Verified {
 /// `Debug` output.
 #[derive(Clone)]
 pub struct Verifier {
+    provider: Provider,
     prepared: Prepared,
     tolerance_secs: u64,
 }
@@ -63,7 +68,20 @@ pub struct Verifier {
 pub(crate) enum Prepared {
     Github(github::Keys),
     Stripe(stripe::Keys),
+    /// Standard Webhooks and Svix.
     StandardWebhooks(standard_webhooks::Keys),
+    /// Providers whose scheme is a [`fixed::Spec`].
+    Fixed(fixed::Keys),
+    Linear(fixed::Keys),
+    Meta(meta::Keys),
+    Paddle(paddle::Keys),
+    Twilio(twilio::Keys),
+    Hubspot(hubspot::Keys),
+    Mailgun(mailgun::Keys),
+    Discord(discord::Keys),
+    Sendgrid(sendgrid::Keys),
+    Msgraph(msgraph::Prepared),
+    /// The generic token scheme, and GitLab's `X-Gitlab-Token`.
     Hmac(hmac::Prepared),
     Token(token::Prepared),
     None,
@@ -73,14 +91,22 @@ impl Verifier {
     /// Checks the scheme's options and secrets and keys an HMAC state per secret.
     ///
     /// `secrets` are as the user wrote them; several while rotating, tried in order.
-    /// - standard-webhooks: `whsec_` is stripped and the rest base64-decoded.
+    /// - standard-webhooks, svix: `whsec_` is stripped and the rest base64-decoded; a
+    ///   `whpk_<base64>` secret is an Ed25519 public key that checks `v1a` signatures.
     /// - stripe: the whole `whsec_…` string is the HMAC key, as Stripe's SDKs use it.
-    /// - github, hmac, token: the raw bytes.
+    /// - discord: the application's public key, 64 hex digits.
+    /// - sendgrid: the verification key, base64 of a DER SubjectPublicKeyInfo (PEM allowed).
+    /// - meta: app secrets, plus the GET handshake's verify token written `verify:<token>`
+    ///   (never used as an HMAC key).
+    /// - msgraph: the subscription's `clientState`.
+    /// - every other provider, hmac and token: the raw bytes (twilio: the auth token;
+    ///   gitlab: the secret token; square: the signature key; mailgun: the signing key).
     /// - none: takes no secrets at all; every other scheme needs at least one, and no
     ///   secret may be empty (an unset `${VAR}` would otherwise mean "sign with nothing").
     ///
-    /// `tolerance` is the replay window for timestamped schemes; `None` means
-    /// [`DEFAULT_TOLERANCE`]. Schemes without a timestamp ignore it.
+    /// `tolerance` is the replay window for timestamped schemes; `None` means the
+    /// provider's own ([`Provider::default_tolerance`]: twitch 10 min, linear 60 s, paddle
+    /// 5 s), else [`DEFAULT_TOLERANCE`]. Schemes without a timestamp ignore it.
     ///
     /// # Errors
     /// [`KeyError`] naming the missing, empty or undecodable secret, or the invalid option
@@ -101,29 +127,50 @@ impl Verifier {
         let prepared = match scheme {
             Scheme::Github => Prepared::Github(github::Keys::new(secrets)?),
             Scheme::Stripe => Prepared::Stripe(stripe::Keys::new(secrets)?),
-            Scheme::StandardWebhooks => {
-                Prepared::StandardWebhooks(standard_webhooks::Keys::new(secrets)?)
+            Scheme::StandardWebhooks | Scheme::Svix => {
+                Prepared::StandardWebhooks(standard_webhooks::Keys::new(provider, secrets)?)
             }
+            Scheme::Linear => Prepared::Linear(fixed::Keys::new(&linear::SPEC, secrets)?),
+            Scheme::Meta => Prepared::Meta(meta::Keys::new(secrets)?),
+            Scheme::Paddle => Prepared::Paddle(paddle::Keys::new(secrets)?),
+            Scheme::Twilio => Prepared::Twilio(twilio::Keys::new(secrets)?),
+            Scheme::Hubspot => Prepared::Hubspot(hubspot::Keys::new(secrets)?),
+            Scheme::Mailgun => Prepared::Mailgun(mailgun::Keys::new(secrets)?),
+            Scheme::Discord => Prepared::Discord(discord::Keys::new(secrets)?),
+            Scheme::Sendgrid => Prepared::Sendgrid(sendgrid::Keys::new(secrets)?),
+            Scheme::Msgraph => Prepared::Msgraph(msgraph::Prepared::new(secrets)),
+            // GitLab: "GitLab sends the token in the X-Gitlab-Token header" (GitLab docs,
+            // "Webhooks" → "Validate requests with a secret token"), a plain shared token.
+            Scheme::Gitlab => Prepared::Token(token::Prepared::new(
+                TokenOptions {
+                    header: Some("X-Gitlab-Token".to_owned()),
+                    ..TokenOptions::default()
+                },
+                secrets,
+            )?),
             Scheme::Hmac(options) => Prepared::Hmac(hmac::Prepared::new(options, secrets)?),
             Scheme::Token(options) => Prepared::Token(token::Prepared::new(options, secrets)?),
             Scheme::None => Prepared::None,
+            other => {
+                let spec = fixed_spec(other.provider()).ok_or(KeyError::BadOptions {
+                    reason: format!("provider \"{provider}\" has no scheme"),
+                })?;
+                Prepared::Fixed(fixed::Keys::new(spec, secrets)?)
+            }
         };
+        let tolerance = tolerance
+            .or(provider.default_tolerance())
+            .unwrap_or(DEFAULT_TOLERANCE);
         Ok(Verifier {
+            provider,
             prepared,
-            tolerance_secs: tolerance.unwrap_or(DEFAULT_TOLERANCE).as_secs(),
+            tolerance_secs: tolerance.as_secs(),
         })
     }
 
     #[must_use]
     pub fn provider(&self) -> Provider {
-        match &self.prepared {
-            Prepared::Github(_) => Provider::Github,
-            Prepared::Stripe(_) => Provider::Stripe,
-            Prepared::StandardWebhooks(_) => Provider::StandardWebhooks,
-            Prepared::Hmac(_) => Provider::Hmac,
-            Prepared::Token(_) => Provider::Token,
-            Prepared::None => Provider::None,
-        }
+        self.provider
     }
 
     /// Checks `req` against every configured secret. `now_unix` is the receiver's clock,
@@ -138,6 +185,16 @@ impl Verifier {
             Prepared::Github(keys) => keys.verify(req),
             Prepared::Stripe(keys) => keys.verify(req, now_unix, tolerance),
             Prepared::StandardWebhooks(keys) => keys.verify(req, now_unix, tolerance),
+            Prepared::Fixed(keys) => keys.verify(req, now_unix, tolerance),
+            Prepared::Linear(keys) => linear::verify(keys, req, now_unix, tolerance),
+            Prepared::Meta(keys) => keys.verify(req, now_unix, tolerance),
+            Prepared::Paddle(keys) => keys.verify(req, now_unix, tolerance),
+            Prepared::Twilio(keys) => keys.verify(req),
+            Prepared::Hubspot(keys) => keys.verify(req, now_unix, tolerance),
+            Prepared::Mailgun(keys) => keys.verify(req, now_unix, tolerance),
+            Prepared::Discord(keys) => keys.verify(req, now_unix, tolerance),
+            Prepared::Sendgrid(keys) => keys.verify(req, now_unix, tolerance),
+            Prepared::Msgraph(prepared) => prepared.verify(req),
             Prepared::Hmac(prepared) => prepared.verify(req, now_unix, tolerance),
             Prepared::Token(prepared) => prepared.verify(req),
             Prepared::None => Ok(Verified {
@@ -158,6 +215,15 @@ impl fmt::Debug for Verifier {
             Prepared::Github(keys) => keys.len(),
             Prepared::Stripe(keys) => keys.len(),
             Prepared::StandardWebhooks(keys) => keys.len(),
+            Prepared::Fixed(keys) | Prepared::Linear(keys) => keys.len(),
+            Prepared::Meta(keys) => keys.len(),
+            Prepared::Paddle(keys) => keys.len(),
+            Prepared::Twilio(keys) => keys.len(),
+            Prepared::Hubspot(keys) => keys.len(),
+            Prepared::Mailgun(keys) => keys.len(),
+            Prepared::Discord(keys) => keys.len(),
+            Prepared::Sendgrid(keys) => keys.len(),
+            Prepared::Msgraph(prepared) => prepared.len(),
             Prepared::Hmac(prepared) => prepared.len(),
             Prepared::Token(prepared) => prepared.len(),
             Prepared::None => 0,

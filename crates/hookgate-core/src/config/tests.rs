@@ -133,6 +133,39 @@ fn errors_name_the_field() {
 }
 
 #[test]
+fn networks_and_public_url() {
+    let c = parse(
+        "[server]\npublic_url = \"https://hooks.example.com/\"\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n\
+         [[sources]]\nname = \"gh\"\nprovider = \"none\"\nallow_ips = [\"192.30.252.0/22\", \"2a0a:a440::/29\", \"1.2.3.4\"]",
+    )
+    .unwrap();
+    assert_eq!(
+        c.server.public_url.as_deref(),
+        Some("https://hooks.example.com")
+    );
+    assert_eq!(c.server.trusted_proxies.len(), 2);
+    let allow = &c.source("gh").unwrap().allow_ips;
+    assert!(allow
+        .iter()
+        .any(|n| n.contains(&"192.30.253.7".parse::<std::net::IpAddr>().unwrap())));
+    assert!(allow
+        .iter()
+        .any(|n| n.contains(&"1.2.3.4".parse::<std::net::IpAddr>().unwrap())));
+    assert!(!allow
+        .iter()
+        .any(|n| n.contains(&"1.2.3.5".parse::<std::net::IpAddr>().unwrap())));
+    assert!(err("[server]\npublic_url = \"hooks.example.com\"").starts_with("server.public_url: "));
+    assert!(err("[server]\npublic_url = \"https://h.example.com/in\"")
+        .starts_with("server.public_url: "));
+    assert!(err("[server]\ntrusted_proxies = [\"10.0.0.0/33\"]")
+        .starts_with("server.trusted_proxies[0]: "));
+    assert!(
+        err("[[sources]]\nname = \"a\"\nprovider = \"none\"\nallow_ips = [\"nope\"]")
+            .starts_with("sources[0].allow_ips[0]: ")
+    );
+}
+
+#[test]
 fn env_expansion_is_per_value() {
     let c =
         parse("[[sources]]\nname = \"s\"\nprovider = \"stripe\"\nsecrets = [\"${STRIPE_SECRET}\"]")

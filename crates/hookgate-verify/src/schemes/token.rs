@@ -131,7 +131,7 @@ impl Prepared {
     }
 }
 
-fn digest(bytes: &[u8]) -> [u8; 32] {
+pub(crate) fn digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
@@ -143,17 +143,22 @@ fn strip_prefix_ignore_case<'v>(value: &'v str, prefix: &str) -> Option<&'v str>
 
 /// The decoded value of the first `param` in `url`'s query, or `None` if it is absent.
 /// `url` may be absolute or just path and query; a fragment is never part of the query.
-fn query_value(url: &str, param: &str) -> Option<Vec<u8>> {
+pub(crate) fn query_value(url: &str, param: &str) -> Option<Vec<u8>> {
     let url = url.split_once('#').map_or(url, |(before, _)| before);
     let (_, query) = url.split_once('?')?;
-    query
-        .split('&')
-        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+    form_pairs(query)
         .find(|(key, _)| form_decode(key) == param.as_bytes())
         .map(|(_, value)| form_decode(value))
 }
 
-fn form_decode(text: &str) -> Vec<u8> {
+/// The raw `name=value` pairs of a query string or form body, empty segments skipped.
+pub(crate) fn form_pairs(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+}
+
+pub(crate) fn form_decode(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

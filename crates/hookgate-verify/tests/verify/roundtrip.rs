@@ -26,19 +26,46 @@ fn scheme_and_secret() -> impl Strategy<Value = (Scheme, Vec<u8>)> {
                 s,
             )
         });
-    prop_oneof![4 => body_signing_scheme_and_secret(), 1 => token]
+    let gitlab = "[!-~]{1,40}".prop_map(|s| (Scheme::Gitlab, s.into_bytes()));
+    prop_oneof![8 => body_signing_scheme_and_secret(), 1 => token, 1 => gitlab]
 }
+
+/// Provider schemes that sign the body with a raw secret and need nothing from the request
+/// beyond it (Twilio needs an absolute URL and Linear a timestamp inside the body; both
+/// have their own properties below).
+const RAW_SECRET_SCHEMES: [Scheme; 15] = [
+    Scheme::Github,
+    Scheme::Slack,
+    Scheme::Zoom,
+    Scheme::Shopify,
+    Scheme::Square,
+    Scheme::Twitch,
+    Scheme::Intercom,
+    Scheme::Bitbucket,
+    Scheme::Typeform,
+    Scheme::Razorpay,
+    Scheme::Woocommerce,
+    Scheme::Dropbox,
+    Scheme::Meta,
+    Scheme::Paddle,
+    Scheme::Hubspot,
+];
 
 /// The schemes whose signature covers the body (all but tokens).
 fn body_signing_scheme_and_secret() -> impl Strategy<Value = (Scheme, Vec<u8>)> {
     let raw_secret = proptest::collection::vec(any::<u8>(), 1..48);
+    let standard_secret = proptest::collection::vec(any::<u8>(), 24..64)
+        .prop_map(|key| format!("whsec_{}", BASE64.encode(key)).into_bytes());
     prop_oneof![
-        raw_secret.clone().prop_map(|s| (Scheme::Github, s)),
+        (
+            proptest::sample::select(RAW_SECRET_SCHEMES.to_vec()),
+            raw_secret.clone()
+        ),
         "[A-Za-z0-9]{8,32}".prop_map(|s| (Scheme::Stripe, format!("whsec_{s}").into_bytes())),
-        proptest::collection::vec(any::<u8>(), 24..64).prop_map(|key| (
-            Scheme::StandardWebhooks,
-            format!("whsec_{}", BASE64.encode(key)).into_bytes()
-        )),
+        (
+            prop_oneof![Just(Scheme::StandardWebhooks), Just(Scheme::Svix)],
+            standard_secret
+        ),
         (hmac_options(), raw_secret).prop_map(|(o, s)| (Scheme::Hmac(o), s)),
     ]
 }
@@ -116,8 +143,8 @@ fn to_map(pairs: &[(String, String)], mutate: Option<(usize, usize, u8)>) -> Opt
 
 /// Headers whose every byte the signature covers. GitHub's delivery id is not signed, and
 /// its legacy SHA-1 header is ignored while the SHA-256 one is present.
-fn is_covered(name: &str) -> bool {
-    !matches!(name, "X-GitHub-Delivery" | "X-Hub-Signature")
+fn is_covered(scheme: &Scheme, name: &str) -> bool {
+    *scheme != Scheme::Github || !matches!(name, "X-GitHub-Delivery" | "X-Hub-Signature")
 }
 
 fn verify(verifier: &Verifier, headers: &HeaderMap, body: &[u8], now: i64) -> bool {
@@ -173,7 +200,7 @@ proptest! {
         now in 1_000_000_000i64..4_000_000_000,
     ) {
         let pairs = produce(&scheme, &secret, &body, now, "msg_1");
-        let covered: Vec<usize> = (0..pairs.len()).filter(|i| is_covered(&pairs[*i].0)).collect();
+        let covered: Vec<usize> = (0..pairs.len()).filter(|i| is_covered(&scheme, &pairs[*i].0)).collect();
         let header = covered[which.index(covered.len())];
         let value = pairs[header].1.as_bytes();
         let at = at.index(value.len());
@@ -204,5 +231,53 @@ proptest! {
         let url = format!("/in/x?token={encoded}");
         let req = Request { method: "GET", url: &url, headers: &headers, body: b"" };
         prop_assert!(verifier.verify(&req, 0).is_err());
+    }
+}
+
+/// Twilio signs a URL; JSON bodies are bound to it through `bodySHA256`.
+fn twilio_url(body: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!(
+        "https://hooks.example.com/in/twilio?x=1&bodySHA256={}",
+        hex::encode(sha2::Sha256::digest(body))
+    )
+}
+
+proptest! {
+    #[test]
+    fn twilio_json_round_trips_and_any_body_change_fails(
+        secret in "[!-~]{1,40}",
+        body in proptest::collection::vec(any::<u8>(), 1..256),
+        at in any::<prop::sample::Index>(),
+        flip in 1u8..=255,
+    ) {
+        let url = twilio_url(&body);
+        let pairs = sign(&Scheme::Twilio, secret.as_bytes(), &SignRequest { method: "POST", url: &url, body: &body }, 0, None).unwrap();
+        let verifier = Verifier::new(Scheme::Twilio, &[OTHER_SECRET, secret.as_bytes()], None).unwrap();
+        let headers = to_map(&pairs, None).unwrap();
+        let req = Request { method: "POST", url: &url, headers: &headers, body: &body };
+        prop_assert_eq!(verifier.verify(&req, 0).map(|v| v.secret_index), Ok(Some(1)));
+        let mut tampered = body.clone();
+        tampered[at.index(body.len())] ^= flip;
+        let req = Request { body: &tampered, ..req };
+        prop_assert!(verifier.verify(&req, 0).is_err());
+    }
+
+    #[test]
+    fn linear_round_trips_and_any_body_change_fails(
+        secret in proptest::collection::vec(any::<u8>(), 1..48),
+        text in "[a-zA-Z0-9 ]{0,64}",
+        now in 1_000_000_000i64..4_000_000_000,
+        at in any::<prop::sample::Index>(),
+        flip in 1u8..=255,
+    ) {
+        let body = format!(r#"{{"action":"create","data":"{text}","webhookTimestamp":{}}}"#, now * 1000).into_bytes();
+        let pairs = produce(&Scheme::Linear, &secret, &body, now, "unused");
+        let verifier = Verifier::new(Scheme::Linear, &[&secret], None).unwrap();
+        let headers = to_map(&pairs, None).unwrap();
+        prop_assert!(verify(&verifier, &headers, &body, now));
+        let mut tampered = body.clone();
+        tampered[at.index(body.len())] ^= flip;
+        prop_assert!(!verify(&verifier, &headers, &tampered, now));
     }
 }

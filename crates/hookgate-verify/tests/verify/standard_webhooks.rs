@@ -147,7 +147,7 @@ fn malformed_headers() {
     let v = verifier(&[SECRET]);
     let (header, reason) = malformed_reason(verify_at(
         &v,
-        &vector_headers("v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw"),
+        &vector_headers("v2,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw"),
         BODY,
         TS,
     ));
