@@ -78,6 +78,8 @@ pub struct Source {
     pub methods: Vec<http::Method>,
     /// Client addresses accepted (CIDR); empty means any.
     pub allow_ips: Vec<ipnet::IpNet>,
+    /// The token is the last path segment: this source answers at `/in/{name}/{token}`.
+    pub token_in_path: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -269,6 +271,8 @@ pub struct SourceSpec {
     pub signed: Option<String>,
     pub timestamp_header: Option<String>,
     pub query: Option<String>,
+    /// For `token`: the token is the URL's last path segment, `POST /in/{name}/{token}`.
+    pub token_in_path: Option<bool>,
 }
 
 fn opt_duration(
@@ -524,6 +528,7 @@ impl SourceSpec {
         Ok(Source {
             dedup: extract(self.dedup, provider.event_id_location()),
             event_type: extract(self.event_type, provider.event_type_location()),
+            token_in_path: self.token_in_path.unwrap_or(false),
             allow_ips: parse_networks(self.allow_ips.as_deref(), &join(field, "allow_ips"))?,
             name: self.name,
             provider,
@@ -560,6 +565,7 @@ impl SourceSpec {
         let misplaced = match provider {
             Provider::Hmac => given("query", self.query.is_some()),
             Provider::Token => hmac_only.iter().flatten().next().cloned(),
+            _ if self.token_in_path.is_some() => Some("token_in_path".to_owned()),
             _ => hmac_only
                 .iter()
                 .chain(&shared)
@@ -600,6 +606,7 @@ impl SourceSpec {
             | Provider::Meta
             | Provider::Msgraph
             | Provider::Dropbox
+            | Provider::Basic
             | Provider::None => Scheme::of(provider).ok_or_else(|| {
                 invalid(
                     join(field, "provider"),
@@ -633,16 +640,21 @@ impl SourceSpec {
                 timestamp_header: self.timestamp_header.clone(),
             }),
             Provider::Token => {
-                if self.header.is_some() == self.query.is_some() {
+                let in_path = self.token_in_path.unwrap_or(false);
+                let places = usize::from(self.header.is_some())
+                    + usize::from(self.query.is_some())
+                    + usize::from(in_path);
+                if places != 1 {
                     return Err(invalid(
                         join(field, "header"),
-                        "provider \"token\" needs exactly one of header or query",
+                        "provider \"token\" needs exactly one of header, query or token_in_path = true",
                     ));
                 }
                 Scheme::Token(TokenOptions {
                     header: self.header.clone(),
                     query: self.query.clone(),
                     prefix: self.prefix.clone(),
+                    path: in_path,
                 })
             }
         })

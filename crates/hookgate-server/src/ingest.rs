@@ -95,23 +95,55 @@ pub(crate) async fn handler(
     request: axum::extract::Request,
 ) -> Result<Reply, ApiError> {
     let Path(source) = source.map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))?;
+    if app
+        .config()
+        .source(&source)
+        .is_some_and(|s| s.token_in_path)
+    {
+        // Without this the verifier would take the source name for the token.
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing_signature",
+            format!("this source takes its token in the path: POST /in/{source}/<token>"),
+        ));
+    }
+    ingest(&app, &source, incoming(request)).await
+}
+
+/// `/in/{source}/{token}`: only for sources configured with `token_in_path = true`, whose
+/// verifier reads the token from the URL; anywhere else the extra segment is not an endpoint.
+pub(crate) async fn handler_with_path_token(
+    State(app): State<App>,
+    path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+    request: axum::extract::Request,
+) -> Result<Reply, ApiError> {
+    let Path((source, _token)) =
+        path.map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))?;
+    if !app
+        .config()
+        .source(&source)
+        .is_some_and(|s| s.token_in_path)
+    {
+        return Err(ApiError::not_found(
+            "not_found",
+            "no such endpoint; webhooks go to POST /in/{source}",
+        ));
+    }
+    ingest(&app, &source, incoming(request)).await
+}
+
+fn incoming(request: axum::extract::Request) -> Incoming {
     let (parts, body) = request.into_parts();
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    ingest(
-        &app,
-        &source,
-        Incoming {
-            peer,
-            method: parts.method,
-            uri: parts.uri,
-            headers: parts.headers,
-            body,
-        },
-    )
-    .await
+    Incoming {
+        peer: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip()),
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
+        body,
+    }
 }
 
 /// Receives one webhook for `source_name`: returns `Ok` only once the event is durably stored
@@ -174,15 +206,19 @@ pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<R
         event_type,
         dedup_key,
         method: request.method.as_str().to_owned(),
-        path: path.to_owned(),
+        // Stored events are shown by the admin API: keep secrets that travel in the request
+        // (a token in the URL, a token or credentials in a header) out of them.
+        path: source.verifier.redact_url(path).into_owned(),
         headers: request
             .headers
             .iter()
             .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
+                let value = if is_credential(source, name) {
+                    REDACTED.to_owned()
+                } else {
+                    String::from_utf8_lossy(value.as_bytes()).into_owned()
+                };
+                (name.as_str().to_owned(), value)
             })
             .collect(),
         body: body.into(),
@@ -276,6 +312,18 @@ fn public_url(configured: Option<&str>, headers: &HeaderMap, path: &str) -> Stri
             format!("http://{host}{path}")
         }
     }
+}
+
+const REDACTED: &str = "[redacted]";
+
+/// Headers whose values are credentials: the source's own token header, and the ones that carry
+/// credentials whatever the provider. Signature headers are not secrets and are kept, since
+/// they show what was verified.
+fn is_credential(source: &Source, name: &header::HeaderName) -> bool {
+    name == header::AUTHORIZATION
+        || name == header::PROXY_AUTHORIZATION
+        || name == header::COOKIE
+        || source.verifier.is_secret_header(name)
 }
 
 fn check_method(source: &Source, method: &Method) -> Result<(), ApiError> {

@@ -76,6 +76,7 @@ pub fn router(app: App) -> Router {
         ));
     Router::new()
         .route("/in/{source}", any(ingest::handler))
+        .route("/in/{source}/{token}", any(ingest::handler_with_path_token))
         .nest("/api", api)
         .route(
             "/healthz",

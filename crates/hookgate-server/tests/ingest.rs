@@ -718,3 +718,139 @@ async fn ip_allow_lists_believe_forwarded_for_only_from_trusted_proxies() {
     let ignored = post(&direct, "/in/only10", &xff("10.1.2.3"), b"{}").await;
     assert_eq!(error_code(ignored, 403).await, "ip_not_allowed");
 }
+
+#[tokio::test]
+async fn path_tokens_basic_auth_and_no_secret_is_ever_stored() {
+    let server = TestServer::start(
+        r#"
+        [[sources]]
+        name = "inpath"
+        provider = "token"
+        secrets = ["path-s3cret"]
+        token_in_path = true
+        [[sources]]
+        name = "inquery"
+        provider = "token"
+        secrets = ["query-s3cret"]
+        query = "token"
+        [[sources]]
+        name = "inheader"
+        provider = "token"
+        secrets = ["header-s3cret"]
+        header = "X-Gitlab-Token"
+        [[sources]]
+        name = "basic"
+        provider = "basic"
+        secrets = ["hooks:basic-s3cret"]
+        [[sources]]
+        name = "gh"
+        provider = "github"
+        secrets = ["s"]
+        "#,
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    let send = |url: String| {
+        client
+            .post(url)
+            .header("cookie", "session=cookie-s3cret")
+            .body("{}")
+    };
+
+    let (id, _) = accepted(
+        send(server.url("/in/inpath/path-s3cret"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    ids.push(id);
+    assert_eq!(
+        error_code(
+            send(server.url("/in/inpath/wrong")).send().await.unwrap(),
+            401
+        )
+        .await,
+        "invalid_signature"
+    );
+    assert_eq!(
+        error_code(send(server.url("/in/inpath")).send().await.unwrap(), 401).await,
+        "missing_signature"
+    );
+    // Only path-token sources answer with an extra segment.
+    assert_eq!(
+        error_code(
+            send(server.url("/in/gh/path-s3cret")).send().await.unwrap(),
+            404
+        )
+        .await,
+        "not_found"
+    );
+
+    let (id, _) = accepted(
+        send(server.url("/in/inquery?a=1&token=query-s3cret"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    ids.push(id);
+    let (id, _) = accepted(
+        send(server.url("/in/inheader"))
+            .header("x-gitlab-token", "header-s3cret")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    ids.push(id);
+    let (id, _) = accepted(
+        send(server.url("/in/basic"))
+            .basic_auth("hooks", Some("basic-s3cret"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    ids.push(id);
+    let wrong = send(server.url("/in/basic"))
+        .basic_auth("hooks", Some("guess"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(wrong, 401).await, "invalid_signature");
+
+    for id in &ids {
+        let text = reqwest::get(server.url(&format!("/api/events/{id}")))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for secret in [
+            "path-s3cret",
+            "query-s3cret",
+            "header-s3cret",
+            "basic-s3cret",
+            "aG9va3M6YmFzaWMtczNjcmV0",
+            "cookie-s3cret",
+        ] {
+            assert!(
+                !text.contains(secret),
+                "event {id} exposes {secret}: {text}"
+            );
+        }
+        assert!(
+            text.contains("[redacted]") || text.contains("***"),
+            "{text}"
+        );
+    }
+    let list = reqwest::get(server.url("/api/events"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!list.contains("s3cret"), "{list}");
+}

@@ -105,6 +105,9 @@ pub enum SignError {
         "this token travels in the {param:?} query parameter, not a header: append it to the URL"
     )]
     QueryToken { param: String },
+    /// The token travels as the URL's last path segment: the caller appends it.
+    #[error("the token travels in the URL path: append /<token> to the URL")]
+    PathToken,
     #[error("the token cannot be sent in a header: it must be visible ASCII")]
     SecretNotHeaderSafe,
 }

@@ -35,6 +35,7 @@ pub enum Provider {
     Dropbox,
     Hmac,
     Token,
+    Basic,
     None,
 }
 
@@ -77,6 +78,7 @@ impl Provider {
         Provider::Dropbox,
         Provider::Hmac,
         Provider::Token,
+        Provider::Basic,
         Provider::None,
     ];
 
@@ -111,6 +113,7 @@ impl Provider {
             Provider::Dropbox => "dropbox",
             Provider::Hmac => "hmac",
             Provider::Token => "token",
+            Provider::Basic => "basic",
             Provider::None => "none",
         }
     }
@@ -157,7 +160,7 @@ impl Provider {
             Provider::Msgraph => None,
             Provider::Dropbox => None,
             Provider::Hmac => None,
-            Provider::Token => None,
+            Provider::Token | Provider::Basic => None,
             Provider::None => None,
         }
     }
@@ -194,7 +197,7 @@ impl Provider {
             Provider::Msgraph => None,
             Provider::Dropbox => None,
             Provider::Hmac => None,
-            Provider::Token => None,
+            Provider::Token | Provider::Basic => None,
             Provider::None => None,
         }
     }

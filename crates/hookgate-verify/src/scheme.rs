@@ -153,6 +153,9 @@ pub struct TokenOptions {
     /// Text in front of the token in the header, e.g. `Bearer `; matched ignoring ASCII
     /// case, as HTTP auth schemes are (RFC 9110 §11.1).
     pub prefix: Option<String>,
+    /// The token is the URL path's last segment (`/in/{source}/{token}`), for senders that
+    /// can only be given a URL.
+    pub path: bool,
 }
 
 /// How requests from one source are authenticated. Each provider's variant follows that
@@ -186,6 +189,8 @@ pub enum Scheme {
     Dropbox,
     Hmac(HmacOptions),
     Token(TokenOptions),
+    /// HTTP Basic authentication (RFC 7617); each secret is `user:password`.
+    Basic,
     None,
 }
 
@@ -221,6 +226,7 @@ impl Scheme {
             Provider::Msgraph => Scheme::Msgraph,
             Provider::Dropbox => Scheme::Dropbox,
             Provider::None => Scheme::None,
+            Provider::Basic => Scheme::Basic,
             Provider::Hmac | Provider::Token => return None,
         })
     }
@@ -255,6 +261,7 @@ impl Scheme {
             Scheme::Dropbox => Provider::Dropbox,
             Scheme::Hmac(_) => Provider::Hmac,
             Scheme::Token(_) => Provider::Token,
+            Scheme::Basic => Provider::Basic,
             Scheme::None => Provider::None,
         }
     }

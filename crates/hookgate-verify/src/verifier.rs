@@ -150,6 +150,7 @@ impl Verifier {
             )?),
             Scheme::Hmac(options) => Prepared::Hmac(hmac::Prepared::new(options, secrets)?),
             Scheme::Token(options) => Prepared::Token(token::Prepared::new(options, secrets)?),
+            Scheme::Basic => Prepared::Token(token::Prepared::basic(secrets)?),
             Scheme::None => Prepared::None,
             other => {
                 let spec = fixed_spec(other.provider()).ok_or(KeyError::BadOptions {
@@ -166,6 +167,29 @@ impl Verifier {
             prepared,
             tolerance_secs: tolerance.as_secs(),
         })
+    }
+
+    /// `url` with the secret removed, for schemes whose secret travels in the URL (a query
+    /// or path token): what a caller may store or log. Other schemes return it unchanged.
+    #[must_use]
+    pub fn redact_url<'u>(&self, url: &'u str) -> std::borrow::Cow<'u, str> {
+        match &self.prepared {
+            Prepared::Token(token) => token
+                .redact_url(url)
+                .map_or(std::borrow::Cow::Borrowed(url), std::borrow::Cow::Owned),
+            _ => std::borrow::Cow::Borrowed(url),
+        }
+    }
+
+    /// Whether `name` is the header that carries this scheme's secret itself (a token
+    /// header, or `Authorization` for Basic): its value must not be stored or logged.
+    /// Signature headers are not secrets and are not reported.
+    #[must_use]
+    pub fn is_secret_header(&self, name: &http::HeaderName) -> bool {
+        match &self.prepared {
+            Prepared::Token(token) => token.secret_header() == Some(name),
+            _ => false,
+        }
     }
 
     #[must_use]

@@ -19,7 +19,8 @@ const USAGE: u8 = 2;
 
 #[derive(Debug, Clone, Args)]
 pub struct SchemeArgs {
-    /// Provider scheme: github, stripe, standard-webhooks, hmac, token, none.
+    /// Provider scheme, e.g. github, stripe, standard-webhooks, slack, shopify, twilio, hmac,
+    /// token, basic, none (`hookgate verify --provider x` lists them all).
     #[arg(long)]
     pub provider: String,
     /// For hmac and token: the header carrying the signature or token.
@@ -43,6 +44,9 @@ pub struct SchemeArgs {
     /// For token: the query parameter carrying the token.
     #[arg(long, value_name = "PARAM")]
     pub query: Option<String>,
+    /// For token: the token is the URL's last path segment (/in/NAME/TOKEN).
+    #[arg(long)]
+    pub token_in_path: bool,
 }
 
 impl SchemeArgs {
@@ -59,6 +63,7 @@ impl SchemeArgs {
             signed: self.signed.clone(),
             timestamp_header: self.timestamp_header.clone(),
             query: self.query.clone(),
+            token_in_path: self.token_in_path.then_some(true),
             ..SourceSpec::default()
         }
     }
@@ -283,6 +288,21 @@ pub fn send(args: &SendArgs) -> anyhow::Result<ExitCode> {
             Some(hookgate_verify::SignError::QueryToken { param }) => {
                 let separator = if url.contains('?') { '&' } else { '?' };
                 url = format!("{url}{separator}{param}={}", percent_encode(&args.secret));
+                Vec::new()
+            }
+            Some(hookgate_verify::SignError::PathToken) => {
+                let (path, query) = url
+                    .split_once('?')
+                    .map_or((url.as_str(), None), |(p, q)| (p, Some(q)));
+                let mut with_token = format!(
+                    "{}/{}",
+                    path.trim_end_matches('/'),
+                    percent_encode(&args.secret)
+                );
+                if let Some(query) = query {
+                    with_token = format!("{with_token}?{query}");
+                }
+                url = with_token;
                 Vec::new()
             }
             _ => return Err(e),

@@ -44,12 +44,23 @@ fn serve(cwd: &Path, extra: &[&str]) -> (Server, String, Vec<String>) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().expect("a banner").unwrap();
+    // The banner's length depends on the config: read it on a thread and take what arrives
+    // promptly, rather than waiting for a fixed number of lines.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(30)).expect("a banner");
     let addr = first.rsplit("http://").next().unwrap().trim().to_owned();
-    let banner: Vec<String> = std::iter::once(first)
-        .chain(lines.take(6).map_while(Result::ok))
-        .collect();
+    let mut banner = vec![first];
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+        banner.push(line);
+    }
     (Server(child), addr, banner)
 }
 
@@ -387,4 +398,60 @@ fn sign_then_verify_timestamped_schemes() {
             "{provider} from the future"
         );
     }
+}
+
+#[test]
+fn send_signs_like_the_provider_for_tokens_and_basic_auth() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hookgate.toml"),
+        "[[sources]]\nname = \"inpath\"\nprovider = \"token\"\nsecrets = [\"p@th token\"]\ntoken_in_path = true\n\
+         [[sources]]\nname = \"basic\"\nprovider = \"basic\"\nsecrets = [\"hooks:pw\"]\n\
+         [[sources]]\nname = \"gh\"\nprovider = \"github\"\nsecrets = [\"gh-secret\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("body.json"), "{\"a\":1}").unwrap();
+    let (_server, addr, _) = serve(dir.path(), &[]);
+    let base = format!("http://{addr}/in");
+    for (path, args) in [
+        (
+            "inpath",
+            vec![
+                "--provider",
+                "token",
+                "--token-in-path",
+                "--secret",
+                "p@th token",
+            ],
+        ),
+        ("basic", vec!["--provider", "basic", "--secret", "hooks:pw"]),
+        ("gh", vec!["--provider", "github", "--secret", "gh-secret"]),
+    ] {
+        let url = format!("{base}/{path}");
+        let mut argv = vec!["send", url.as_str(), "--body-file", "body.json"];
+        argv.extend(args);
+        let out = hookgate(&argv, dir.path());
+        assert!(
+            out.status.success(),
+            "{path}: {} {}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(stdout(&out).contains("HTTP 200"), "{}", stdout(&out));
+    }
+    let wrong = hookgate(
+        &[
+            "send",
+            &format!("{base}/gh"),
+            "--body-file",
+            "body.json",
+            "--provider",
+            "github",
+            "--secret",
+            "nope",
+        ],
+        dir.path(),
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stdout(&wrong).contains("HTTP 401"), "{}", stdout(&wrong));
 }

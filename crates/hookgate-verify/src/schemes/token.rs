@@ -1,5 +1,9 @@
-//! Shared tokens: the secret itself, in a header (`Authorization: Bearer <token>`) or in
-//! the URL's query string (`/in/x?token=<token>`), for senders that cannot sign.
+//! Shared tokens: the secret itself, in a header (`Authorization: Bearer <token>`), in the
+//! URL's query string (`/in/x?token=<token>`) or as its last path segment
+//! (`/in/x/<token>`), and HTTP Basic credentials (RFC 7617), for senders that cannot sign.
+//!
+//! Because the secret itself travels in the request, [`Prepared::redact_url`] and
+//! [`Prepared::secret_header`] say where, so that nothing stored or logged keeps it.
 //!
 //! Tokens are compared as SHA-256 digests: comparing fixed-length digests in constant time
 //! hides the token's length too, which a direct comparison of unequal-length byte strings
@@ -7,6 +11,7 @@
 //! URL standard, "urlencoded parsing": `+` is a space, `%XX` a byte, and a malformed `%`
 //! stays literal), which is how senders' HTTP libraries encode them.
 
+use base64::Engine as _;
 use http::HeaderName;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -32,6 +37,10 @@ enum Location {
     Query {
         param: String,
     },
+    /// The last segment of the URL's path.
+    Path,
+    /// `Authorization: Basic base64(user:password)`; digests are of `user:password`.
+    Basic,
 }
 
 impl Prepared {
@@ -40,6 +49,13 @@ impl Prepared {
             reason: format!("token: {reason}"),
         };
         let location = match (options.header, options.query) {
+            (None, None) if options.path => {
+                if options.prefix.is_some() {
+                    return Err(bad("prefix applies only to a token in a header"));
+                }
+                Location::Path
+            }
+            _ if options.path => return Err(bad("set exactly one of header, query and path")),
             (Some(display), None) => Location::Header {
                 name: HeaderName::from_bytes(display.as_bytes()).map_err(|_| {
                     bad(&format!(
@@ -68,8 +84,65 @@ impl Prepared {
         })
     }
 
+    /// HTTP Basic authentication: each secret is `user:password`.
+    pub(crate) fn basic(secrets: &[&[u8]]) -> Result<Prepared, KeyError> {
+        if let Some(index) = secrets.iter().position(|s| !s.contains(&b':')) {
+            return Err(KeyError::BadSecret {
+                index,
+                reason: "basic credentials are written user:password".to_owned(),
+            });
+        }
+        Ok(Prepared {
+            digests: secrets.iter().map(|s| digest(s)).collect(),
+            location: Location::Basic,
+        })
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.digests.len()
+    }
+
+    /// The header that carries the secret itself, if any.
+    pub(crate) fn secret_header(&self) -> Option<&HeaderName> {
+        match &self.location {
+            Location::Header { name, .. } => Some(name),
+            Location::Basic => Some(&http::header::AUTHORIZATION),
+            Location::Query { .. } | Location::Path => None,
+        }
+    }
+
+    /// `url` with the token replaced by `***` when the token travels in it.
+    pub(crate) fn redact_url(&self, url: &str) -> Option<String> {
+        let (before_fragment, _) = url.split_once('#').unwrap_or((url, ""));
+        let (path, query) = match before_fragment.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (before_fragment, None),
+        };
+        match &self.location {
+            Location::Query { param } => {
+                let query = query?;
+                let redacted: Vec<String> = query
+                    .split('&')
+                    .map(|pair| {
+                        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+                        if form_decode(key) == param.as_bytes() {
+                            format!("{key}=***")
+                        } else {
+                            pair.to_owned()
+                        }
+                    })
+                    .collect();
+                Some(format!("{path}?{}", redacted.join("&")))
+            }
+            Location::Path => {
+                let (head, _) = path.rsplit_once('/')?;
+                Some(match query {
+                    Some(query) => format!("{head}/***?{query}"),
+                    None => format!("{head}/***"),
+                })
+            }
+            Location::Header { .. } | Location::Basic => None,
+        }
     }
 
     pub(crate) fn verify(&self, req: &Request<'_>) -> Result<Verified, VerifyError> {
@@ -98,6 +171,27 @@ impl Prepared {
                     })
                 }
             },
+            Location::Path => match last_path_segment(req.url) {
+                Some(token) if !token.is_empty() => digest(&token),
+                _ => {
+                    return Err(VerifyError::MissingToken {
+                        param: "path".to_owned(),
+                    })
+                }
+            },
+            Location::Basic => {
+                let value =
+                    required_header(req.headers, &http::header::AUTHORIZATION, "Authorization")?;
+                let encoded = strip_prefix_ignore_case(value, "Basic ").ok_or_else(|| {
+                    malformed("Authorization", "expected Basic <base64 of user:password>")
+                })?;
+                let credentials = base64::engine::general_purpose::STANDARD
+                    .decode(encoded.trim())
+                    .map_err(|_| {
+                        malformed("Authorization", "the Basic credentials are not base64")
+                    })?;
+                digest(&credentials)
+            }
         };
         let index = self
             .digests
@@ -127,8 +221,48 @@ impl Prepared {
             Location::Query { param } => Err(SignError::QueryToken {
                 param: param.clone(),
             }),
+            Location::Path => Err(SignError::PathToken),
+            Location::Basic => Ok(vec![(
+                "Authorization".to_owned(),
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(secret)
+                ),
+            )]),
         }
     }
+}
+
+/// The percent-decoded last segment of `url`'s path (RFC 3986 §2.1; `+` is not a space in a
+/// path), or `None` when the path has no segment after its last `/`.
+fn last_path_segment(url: &str) -> Option<Vec<u8>> {
+    let url = url.split(['?', '#']).next().unwrap_or(url);
+    let path = match url.split_once("://") {
+        Some((_, rest)) => &rest[rest.find('/')?..],
+        None => url,
+    };
+    let (_, segment) = path.rsplit_once('/')?;
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Some(out)
 }
 
 pub(crate) fn digest(bytes: &[u8]) -> [u8; 32] {

@@ -22,6 +22,7 @@ fn scheme_and_secret() -> impl Strategy<Value = (Scheme, Vec<u8>)> {
                     header: Some("X-Token".into()),
                     query: None,
                     prefix,
+                    path: false,
                 }),
                 s,
             )

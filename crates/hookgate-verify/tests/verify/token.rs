@@ -9,6 +9,7 @@ fn bearer() -> TokenOptions {
         header: Some("Authorization".into()),
         query: None,
         prefix: Some("Bearer ".into()),
+        path: false,
     }
 }
 
@@ -141,7 +142,8 @@ fn options_are_validated() {
         build(TokenOptions {
             header: Some("X-Token".into()),
             query: Some("token".into()),
-            prefix: None
+            prefix: None,
+            path: false,
         }),
         Err(KeyError::BadOptions { .. })
     ));
@@ -156,4 +158,138 @@ fn options_are_validated() {
         Verifier::new(Scheme::Token(bearer()), &[], None),
         Err(KeyError::NoSecrets { .. })
     ));
+}
+
+#[test]
+fn a_path_token_is_the_last_segment_and_is_redacted() {
+    let v = verifier(
+        TokenOptions {
+            path: true,
+            ..TokenOptions::default()
+        },
+        &[b"s3 cret"],
+    );
+    let map = headers(&[]);
+    assert_eq!(
+        verify_url(
+            &v,
+            &map,
+            "https://h.example/in/legacy/s3%20cret?x=1",
+            b"",
+            0
+        ),
+        ok(0, None)
+    );
+    assert_eq!(
+        verify_url(&v, &map, "/in/legacy/s3%20cret", b"", 0),
+        ok(0, None)
+    );
+    assert_eq!(
+        verify_url(&v, &map, "/in/legacy/guess", b"", 0),
+        Err(VerifyError::TokenMismatch)
+    );
+    assert!(matches!(
+        verify_url(&v, &map, "/in/legacy/", b"", 0),
+        Err(VerifyError::MissingToken { .. })
+    ));
+    assert_eq!(
+        v.redact_url("https://h.example/in/legacy/s3%20cret?x=1"),
+        "https://h.example/in/legacy/***?x=1"
+    );
+    assert_eq!(
+        sign(
+            &Scheme::Token(TokenOptions {
+                path: true,
+                ..TokenOptions::default()
+            }),
+            b"t",
+            &SignRequest {
+                method: "POST",
+                url: "/in/x",
+                body: b""
+            },
+            0,
+            None
+        ),
+        Err(SignError::PathToken)
+    );
+    let both = Verifier::new(
+        Scheme::Token(TokenOptions {
+            path: true,
+            query: Some("t".into()),
+            ..TokenOptions::default()
+        }),
+        &[b"s"],
+        None,
+    );
+    assert!(matches!(both, Err(KeyError::BadOptions { .. })));
+}
+
+#[test]
+fn query_and_header_tokens_are_redacted() {
+    let q = verifier(query(), &[b"s3cret"]);
+    assert_eq!(
+        q.redact_url("/in/x?a=1&token=s3cret&b=2"),
+        "/in/x?a=1&token=***&b=2"
+    );
+    assert_eq!(q.redact_url("/in/x"), "/in/x");
+    assert!(!q.is_secret_header(&http::header::AUTHORIZATION));
+    let h = verifier(bearer(), &[b"s3cret"]);
+    assert!(h.is_secret_header(&http::header::AUTHORIZATION));
+    assert_eq!(h.redact_url("/in/x?token=kept"), "/in/x?token=kept");
+}
+
+#[test]
+fn basic_credentials() {
+    let v = Verifier::new(Scheme::Basic, &[b"old:pw", b"hooks:s3cret"], None).unwrap();
+    // "hooks:s3cret" in base64, as RFC 7617 §2 encodes user-pass.
+    let map = headers(&[("Authorization", "Basic aG9va3M6czNjcmV0")]);
+    assert_eq!(verify_at(&v, &map, b"", 0), ok(1, None));
+    let lower = headers(&[("Authorization", "basic aG9va3M6czNjcmV0")]);
+    assert_eq!(
+        verify_at(&v, &lower, b"", 0),
+        ok(1, None),
+        "the scheme name is case-insensitive"
+    );
+    let wrong = headers(&[("Authorization", "Basic aG9va3M6Z3Vlc3M=")]);
+    assert_eq!(
+        verify_at(&v, &wrong, b"", 0),
+        Err(VerifyError::TokenMismatch)
+    );
+    assert!(matches!(
+        verify_at(&v, &headers(&[("Authorization", "Bearer x")]), b"", 0),
+        Err(VerifyError::Malformed { .. })
+    ));
+    assert!(matches!(
+        verify_at(&v, &headers(&[("Authorization", "Basic ***")]), b"", 0),
+        Err(VerifyError::Malformed { .. })
+    ));
+    assert!(matches!(
+        verify_at(&v, &headers(&[]), b"", 0),
+        Err(VerifyError::MissingHeader { .. })
+    ));
+    assert!(v.is_secret_header(&http::header::AUTHORIZATION));
+    assert!(matches!(
+        Verifier::new(Scheme::Basic, &[b"no-colon"], None),
+        Err(KeyError::BadSecret { index: 0, .. })
+    ));
+    let signed = sign(
+        &Scheme::Basic,
+        b"hooks:s3cret",
+        &SignRequest {
+            method: "POST",
+            url: "/",
+            body: b"",
+        },
+        0,
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        signed,
+        vec![(
+            "Authorization".to_owned(),
+            "Basic aG9va3M6czNjcmV0".to_owned()
+        )]
+    );
 }
