@@ -54,6 +54,8 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+#[cfg(feature = "axum")]
+pub mod extract;
 pub mod handshake;
 mod mac;
 pub mod provider;
