@@ -376,7 +376,7 @@ mod tests {
         assert_eq!(err.suggestion, None);
         assert_eq!(
             err.to_string(),
-            "unknown provider \"paypal-classic\"; expected one of github, stripe, standard-webhooks, svix, slack, shopify, twilio, gitlab, discord, paddle, square, linear, zoom, intercom, bitbucket, typeform, hubspot, sendgrid, twitch, mailgun, razorpay, woocommerce, meta, msgraph, dropbox, hmac, token, none"
+            "unknown provider \"paypal-classic\"; expected one of github, stripe, standard-webhooks, svix, slack, shopify, twilio, gitlab, discord, paddle, square, linear, zoom, intercom, bitbucket, typeform, hubspot, sendgrid, twitch, mailgun, razorpay, woocommerce, meta, msgraph, dropbox, hmac, token, basic, none"
         );
     }
 

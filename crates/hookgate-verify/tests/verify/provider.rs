@@ -36,5 +36,5 @@ fn schemes_name_their_provider() {
         Scheme::StandardWebhooks.provider().as_str(),
         "standard-webhooks"
     );
-    assert_eq!(Provider::ALL.len(), 28);
+    assert_eq!(Provider::ALL.len(), 29);
 }
