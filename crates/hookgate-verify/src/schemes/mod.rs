@@ -20,6 +20,7 @@ pub(crate) mod sendgrid;
 pub(crate) mod shopify;
 pub(crate) mod slack;
 pub(crate) mod square;
+pub(crate) mod stamped;
 pub(crate) mod standard_webhooks;
 pub(crate) mod stripe;
 pub(crate) mod token;

@@ -10,14 +10,22 @@
 //! form body is a different, retired scheme and is not supported.)
 
 use crate::{
-    mac::{decode_signature, first_matching_key, KeyedMac, Tag},
+    mac::KeyedMac,
+    schemes::stamped::{self, Spec},
     verifier::keyed_macs,
-    wire::{check_tolerance, malformed, parse_unix_seconds, required_header},
-    Algorithm, Encoding, KeyError, Request, SignRequest, Verified, VerifyError,
+    Algorithm, KeyError, Request, SignRequest, Verified, VerifyError,
 };
 
 pub(crate) const HEADER: &str = "Paddle-Signature";
-const FORMAT: &str = "expected ts=<timestamp>;h1=<hex signature>";
+
+const SPEC: Spec = Spec {
+    header: HEADER,
+    lookup: "paddle-signature",
+    separator: ';',
+    timestamp_key: "ts",
+    signature_key: "h1",
+    joiner: b":",
+};
 
 #[derive(Clone)]
 pub(crate) struct Keys {
@@ -41,52 +49,10 @@ impl Keys {
         now: i64,
         tolerance_secs: u64,
     ) -> Result<Verified, VerifyError> {
-        let value = required_header(req.headers, HEADER, HEADER)?;
-        let mut timestamp = None;
-        let mut h1_seen = false;
-        let mut candidates: Vec<Tag> = Vec::new();
-        for element in value.split(';') {
-            let Some((key, val)) = element.trim().split_once('=') else {
-                continue;
-            };
-            match key {
-                "ts" if timestamp.is_some() => {
-                    return Err(malformed(HEADER, "more than one ts= element"));
-                }
-                "ts" => timestamp = Some(val),
-                "h1" => {
-                    h1_seen = true;
-                    candidates.extend(decode_signature(val, Encoding::Hex, 32));
-                }
-                _ => {}
-            }
-        }
-        let Some(raw_timestamp) = timestamp else {
-            return Err(malformed(HEADER, format!("no ts= element; {FORMAT}")));
-        };
-        let timestamp = parse_unix_seconds(raw_timestamp, HEADER)?;
-        if !h1_seen {
-            return Err(malformed(HEADER, format!("no h1= signature; {FORMAT}")));
-        }
-        if candidates.is_empty() {
-            return Err(malformed(HEADER, "h1 signature is not 64 hex digits"));
-        }
-        let parts: [&[u8]; 3] = [raw_timestamp.as_bytes(), b":", req.body];
-        let index =
-            first_matching_key(&self.keys, &parts, &candidates).ok_or(VerifyError::Mismatch)?;
-        check_tolerance(timestamp, now, tolerance_secs)?;
-        Ok(Verified {
-            secret_index: Some(index),
-            timestamp: Some(timestamp),
-        })
+        stamped::verify(&SPEC, &self.keys, req, now, tolerance_secs)
     }
 
     pub(crate) fn sign(&self, req: &SignRequest<'_>, now: i64) -> Vec<(String, String)> {
-        let ts = now.to_string();
-        let tag = self.keys[0].tag(&[ts.as_bytes(), b":", req.body]);
-        vec![(
-            HEADER.to_owned(),
-            format!("ts={ts};h1={}", tag.encode(Encoding::Hex)),
-        )]
+        stamped::sign(&SPEC, &self.keys[0], req, now)
     }
 }
