@@ -83,6 +83,8 @@ impl IntoResponse for Reply {
 pub struct Incoming {
     /// The TCP peer; `None` only when called without a socket (tests of the pipeline itself).
     pub peer: Option<IpAddr>,
+    /// The request came to `/in/{source}/{token}`.
+    pub path_token: bool,
     pub method: Method,
     pub uri: Uri,
     pub headers: HeaderMap,
@@ -95,23 +97,11 @@ pub(crate) async fn handler(
     request: axum::extract::Request,
 ) -> Result<Reply, ApiError> {
     let Path(source) = source.map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))?;
-    if app
-        .config()
-        .source(&source)
-        .is_some_and(|s| s.token_in_path)
-    {
-        // Without this the verifier would take the source name for the token.
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "missing_signature",
-            format!("this source takes its token in the path: POST /in/{source}/<token>"),
-        ));
-    }
-    ingest(&app, &source, incoming(request)).await
+    ingest(&app, &source, incoming(request, false)).await
 }
 
-/// `/in/{source}/{token}`: only for sources configured with `token_in_path = true`, whose
-/// verifier reads the token from the URL; anywhere else the extra segment is not an endpoint.
+/// `/in/{source}/{token}`: the token segment is read by the verifier from the URL; whether the
+/// source takes one is checked in [`ingest`] with the rest of the routing checks.
 pub(crate) async fn handler_with_path_token(
     State(app): State<App>,
     path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
@@ -119,30 +109,37 @@ pub(crate) async fn handler_with_path_token(
 ) -> Result<Reply, ApiError> {
     let Path((source, _token)) =
         path.map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))?;
-    if !app
-        .config()
-        .source(&source)
-        .is_some_and(|s| s.token_in_path)
-    {
-        return Err(ApiError::not_found(
-            "not_found",
-            "no such endpoint; webhooks go to POST /in/{source}",
-        ));
-    }
-    ingest(&app, &source, incoming(request)).await
+    ingest(&app, &source, incoming(request, true)).await
 }
 
-fn incoming(request: axum::extract::Request) -> Incoming {
+fn incoming(request: axum::extract::Request, path_token: bool) -> Incoming {
     let (parts, body) = request.into_parts();
     Incoming {
         peer: parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip()),
+        path_token,
         method: parts.method,
         uri: parts.uri,
         headers: parts.headers,
         body,
+    }
+}
+
+/// A path token goes with `token_in_path` sources and nowhere else.
+fn check_path_token(source: &Source, source_name: &str, path_token: bool) -> Result<(), ApiError> {
+    match (source.token_in_path, path_token) {
+        (true, false) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing_signature",
+            format!("this source takes its token in the path: POST /in/{source_name}/<token>"),
+        )),
+        (false, true) => Err(ApiError::not_found(
+            "not_found",
+            "no such endpoint; webhooks go to POST /in/{source}",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -156,6 +153,7 @@ pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<R
             format!("no source named \"{source_name}\" is configured"),
         )
     })?;
+    check_path_token(source, source_name, request.path_token)?;
     check_client(
         source,
         request.peer,
