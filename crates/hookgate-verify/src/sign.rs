@@ -54,11 +54,10 @@ pub fn sign(
     let verifier = Verifier::new(scheme.clone(), &[secret], None)?;
     match verifier.prepared() {
         Prepared::Github(keys) => keys.sign(req, id),
-        Prepared::Stripe(keys) => Ok(keys.sign(req, now_unix)),
+        Prepared::Stamped(keys) => Ok(keys.sign(req, now_unix)),
         Prepared::StandardWebhooks(keys) => keys.sign(req, now_unix, id),
         Prepared::Fixed(keys) | Prepared::Linear(keys) => keys.sign(req, now_unix, id),
         Prepared::Meta(keys) => keys.sign(req, now_unix, id),
-        Prepared::Paddle(keys) => Ok(keys.sign(req, now_unix)),
         Prepared::Twilio(keys) => keys.sign(req),
         Prepared::Hubspot(keys) => Ok(keys.sign(req, now_unix)),
         Prepared::Discord(_) | Prepared::Sendgrid(_) => Err(SignError::VerifyOnly {

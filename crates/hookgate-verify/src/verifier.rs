@@ -9,7 +9,7 @@ use crate::{
     mac::KeyedMac,
     schemes::{
         discord, fixed, fixed_spec, github, hmac, hubspot, linear, mailgun, meta, msgraph, paddle,
-        sendgrid, standard_webhooks, stripe, token, twilio,
+        sendgrid, stamped, standard_webhooks, stripe, token, twilio,
     },
     Algorithm, KeyError, Provider, Scheme, TokenOptions, VerifyError,
 };
@@ -67,14 +67,14 @@ pub struct Verifier {
 #[derive(Clone)]
 pub(crate) enum Prepared {
     Github(github::Keys),
-    Stripe(stripe::Keys),
+    /// Stripe and Paddle: a timestamp and signatures in one header.
+    Stamped(stamped::Keys),
     /// Standard Webhooks and Svix.
     StandardWebhooks(standard_webhooks::Keys),
     /// Providers whose scheme is a [`fixed::Spec`].
     Fixed(fixed::Keys),
     Linear(fixed::Keys),
     Meta(meta::Keys),
-    Paddle(paddle::Keys),
     Twilio(twilio::Keys),
     Hubspot(hubspot::Keys),
     Mailgun(mailgun::Keys),
@@ -126,13 +126,13 @@ impl Verifier {
         }
         let prepared = match scheme {
             Scheme::Github => Prepared::Github(github::Keys::new(secrets)?),
-            Scheme::Stripe => Prepared::Stripe(stripe::Keys::new(secrets)?),
+            Scheme::Stripe => Prepared::Stamped(stamped::Keys::new(&stripe::SPEC, secrets)?),
             Scheme::StandardWebhooks | Scheme::Svix => {
                 Prepared::StandardWebhooks(standard_webhooks::Keys::new(provider, secrets)?)
             }
             Scheme::Linear => Prepared::Linear(fixed::Keys::new(&linear::SPEC, secrets)?),
             Scheme::Meta => Prepared::Meta(meta::Keys::new(secrets)?),
-            Scheme::Paddle => Prepared::Paddle(paddle::Keys::new(secrets)?),
+            Scheme::Paddle => Prepared::Stamped(stamped::Keys::new(&paddle::SPEC, secrets)?),
             Scheme::Twilio => Prepared::Twilio(twilio::Keys::new(secrets)?),
             Scheme::Hubspot => Prepared::Hubspot(hubspot::Keys::new(secrets)?),
             Scheme::Mailgun => Prepared::Mailgun(mailgun::Keys::new(secrets)?),
@@ -207,12 +207,11 @@ impl Verifier {
         let tolerance = self.tolerance_secs;
         match &self.prepared {
             Prepared::Github(keys) => keys.verify(req),
-            Prepared::Stripe(keys) => keys.verify(req, now_unix, tolerance),
+            Prepared::Stamped(keys) => keys.verify(req, now_unix, tolerance),
             Prepared::StandardWebhooks(keys) => keys.verify(req, now_unix, tolerance),
             Prepared::Fixed(keys) => keys.verify(req, now_unix, tolerance),
             Prepared::Linear(keys) => linear::verify(keys, req, now_unix, tolerance),
             Prepared::Meta(keys) => keys.verify(req, now_unix, tolerance),
-            Prepared::Paddle(keys) => keys.verify(req, now_unix, tolerance),
             Prepared::Twilio(keys) => keys.verify(req),
             Prepared::Hubspot(keys) => keys.verify(req, now_unix, tolerance),
             Prepared::Mailgun(keys) => keys.verify(req, now_unix, tolerance),
@@ -237,11 +236,10 @@ impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secrets = match &self.prepared {
             Prepared::Github(keys) => keys.len(),
-            Prepared::Stripe(keys) => keys.len(),
+            Prepared::Stamped(keys) => keys.len(),
             Prepared::StandardWebhooks(keys) => keys.len(),
             Prepared::Fixed(keys) | Prepared::Linear(keys) => keys.len(),
             Prepared::Meta(keys) => keys.len(),
-            Prepared::Paddle(keys) => keys.len(),
             Prepared::Twilio(keys) => keys.len(),
             Prepared::Hubspot(keys) => keys.len(),
             Prepared::Mailgun(keys) => keys.len(),

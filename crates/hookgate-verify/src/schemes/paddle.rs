@@ -9,16 +9,11 @@
 //! therefore this provider's default tolerance. (Paddle Classic's RSA `p_signature` in the
 //! form body is a different, retired scheme and is not supported.)
 
-use crate::{
-    mac::KeyedMac,
-    schemes::stamped::{self, Spec},
-    verifier::keyed_macs,
-    Algorithm, KeyError, Request, SignRequest, Verified, VerifyError,
-};
+use crate::schemes::stamped::Spec;
 
 pub(crate) const HEADER: &str = "Paddle-Signature";
 
-const SPEC: Spec = Spec {
+pub(crate) const SPEC: Spec = Spec {
     header: HEADER,
     lookup: "paddle-signature",
     separator: ';',
@@ -26,33 +21,3 @@ const SPEC: Spec = Spec {
     signature_key: "h1",
     joiner: b":",
 };
-
-#[derive(Clone)]
-pub(crate) struct Keys {
-    keys: Vec<KeyedMac>,
-}
-
-impl Keys {
-    pub(crate) fn new(secrets: &[&[u8]]) -> Result<Keys, KeyError> {
-        Ok(Keys {
-            keys: keyed_macs(Algorithm::Sha256, secrets.iter().copied())?,
-        })
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    pub(crate) fn verify(
-        &self,
-        req: &Request<'_>,
-        now: i64,
-        tolerance_secs: u64,
-    ) -> Result<Verified, VerifyError> {
-        stamped::verify(&SPEC, &self.keys, req, now, tolerance_secs)
-    }
-
-    pub(crate) fn sign(&self, req: &SignRequest<'_>, now: i64) -> Vec<(String, String)> {
-        stamped::sign(&SPEC, &self.keys[0], req, now)
-    }
-}

@@ -10,9 +10,43 @@
 
 use crate::{
     mac::{decode_signature, first_matching_key, KeyedMac, Tag},
+    verifier::keyed_macs,
     wire::{check_tolerance, malformed, parse_unix_seconds, required_header},
-    Encoding, Request, SignRequest, Verified, VerifyError,
+    Algorithm, Encoding, KeyError, Request, SignRequest, Verified, VerifyError,
 };
+
+/// A provider's spec with its HMAC-SHA256 keys, one per configured secret.
+#[derive(Clone)]
+pub(crate) struct Keys {
+    spec: &'static Spec,
+    keys: Vec<KeyedMac>,
+}
+
+impl Keys {
+    pub(crate) fn new(spec: &'static Spec, secrets: &[&[u8]]) -> Result<Keys, KeyError> {
+        Ok(Keys {
+            spec,
+            keys: keyed_macs(Algorithm::Sha256, secrets.iter().copied())?,
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub(crate) fn verify(
+        &self,
+        req: &Request<'_>,
+        now: i64,
+        tolerance_secs: u64,
+    ) -> Result<Verified, VerifyError> {
+        verify(self.spec, &self.keys, req, now, tolerance_secs)
+    }
+
+    pub(crate) fn sign(&self, req: &SignRequest<'_>, now: i64) -> Vec<(String, String)> {
+        sign(self.spec, &self.keys[0], req, now)
+    }
+}
 
 pub(crate) struct Spec {
     /// The header as providers document it, for messages.
@@ -35,7 +69,7 @@ impl Spec {
     }
 }
 
-pub(crate) fn verify(
+fn verify(
     spec: &Spec,
     keys: &[KeyedMac],
     req: &Request<'_>,
@@ -91,12 +125,7 @@ pub(crate) fn verify(
     })
 }
 
-pub(crate) fn sign(
-    spec: &Spec,
-    key: &KeyedMac,
-    req: &SignRequest<'_>,
-    now: i64,
-) -> Vec<(String, String)> {
+fn sign(spec: &Spec, key: &KeyedMac, req: &SignRequest<'_>, now: i64) -> Vec<(String, String)> {
     let ts = now.to_string();
     let tag = key.tag(&[ts.as_bytes(), spec.joiner, req.body]);
     vec![(

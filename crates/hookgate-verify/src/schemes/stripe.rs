@@ -10,16 +10,11 @@
 //! use it. Like those SDKs we check the signature before the timestamp; unlike them we
 //! also refuse timestamps too far in the future.
 
-use crate::{
-    mac::KeyedMac,
-    schemes::stamped::{self, Spec},
-    verifier::keyed_macs,
-    Algorithm, KeyError, Request, SignRequest, Verified, VerifyError,
-};
+use crate::schemes::stamped::Spec;
 
 pub(crate) const HEADER: &str = "Stripe-Signature";
 
-const SPEC: Spec = Spec {
+pub(crate) const SPEC: Spec = Spec {
     header: HEADER,
     lookup: "stripe-signature",
     separator: ',',
@@ -27,33 +22,3 @@ const SPEC: Spec = Spec {
     signature_key: "v1",
     joiner: b".",
 };
-
-#[derive(Clone)]
-pub(crate) struct Keys {
-    keys: Vec<KeyedMac>,
-}
-
-impl Keys {
-    pub(crate) fn new(secrets: &[&[u8]]) -> Result<Keys, KeyError> {
-        Ok(Keys {
-            keys: keyed_macs(Algorithm::Sha256, secrets.iter().copied())?,
-        })
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    pub(crate) fn verify(
-        &self,
-        req: &Request<'_>,
-        now: i64,
-        tolerance_secs: u64,
-    ) -> Result<Verified, VerifyError> {
-        stamped::verify(&SPEC, &self.keys, req, now, tolerance_secs)
-    }
-
-    pub(crate) fn sign(&self, req: &SignRequest<'_>, now: i64) -> Vec<(String, String)> {
-        stamped::sign(&SPEC, &self.keys[0], req, now)
-    }
-}
