@@ -40,8 +40,9 @@ fn json_body() -> Vec<u8> {
     pad(&head, tail)
 }
 
-/// A Twilio-style form post of exactly `BODY_LEN` bytes: many short parameters, which is
-/// what makes Twilio's sort-and-concatenate step cost something.
+/// The stress case for Twilio: a form post of exactly `BODY_LEN` bytes made of ~100 short
+/// parameters, every value escaped, which is what makes Twilio's decode-sort-concatenate
+/// step cost the most per byte.
 fn form_body() -> Vec<u8> {
     let mut body = String::new();
     let mut i = 0;
@@ -122,6 +123,34 @@ impl Case {
             body: &self.body,
         }
     }
+}
+
+/// A real Twilio inbound-SMS webhook (the parameters of Twilio's "Messaging webhook
+/// request" docs, in the order Twilio sends them), padded to exactly `BODY_LEN` bytes by
+/// the message text, which is where a long form's bytes are in practice.
+fn sms_form_body() -> Vec<u8> {
+    let mut body = String::from(
+        "ToCountry=US&ToState=CA&SmsMessageSid=SM1f0e8ae6ade43cb3c0ce4525424e404f&NumMedia=0\
+         &ToCity=SAN+FRANCISCO&FromZip=94105&SmsSid=SM1f0e8ae6ade43cb3c0ce4525424e404f\
+         &FromState=CA&SmsStatus=received&FromCity=SAN+FRANCISCO&FromCountry=US\
+         &To=%2B14155550100&MessagingServiceSid=MG9752274e9e519418a7406176694466fa&ToZip=94105\
+         &NumSegments=1&MessageSid=SM1f0e8ae6ade43cb3c0ce4525424e404f\
+         &AccountSid=ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX&From=%2B14155550199&ApiVersion=2010-04-01\
+         &Body=",
+    );
+    let words = [
+        "Hello", "from", "the", "other", "side", "of", "the", "bay%21",
+    ];
+    let mut i = 0;
+    while body.len() < BODY_LEN - 8 {
+        body.push_str(words[i % words.len()]);
+        body.push('+');
+        i += 1;
+    }
+    while body.len() < BODY_LEN {
+        body.push('x');
+    }
+    body.into_bytes()
 }
 
 /// Every provider `sign` can produce headers for.
@@ -265,6 +294,22 @@ fn hand_signed_cases() -> Vec<Case> {
         headers: HeaderMap::new(),
         url: URL.to_owned(),
         body: pad(&head, r#""}]}"#),
+    });
+
+    // Twilio's everyday form: an inbound SMS, 20 parameters, 2 KB.
+    let sms = sms_form_body();
+    let signed = SignRequest {
+        method: "POST",
+        url: URL,
+        body: &sms,
+    };
+    let headers = sign(&Scheme::Twilio, SECRET, &signed, NOW, None).expect("sign");
+    cases.push(Case {
+        name: "twilio (sms form, 20 params)".to_owned(),
+        verifier: Verifier::new(Scheme::Twilio, &[SECRET], None).expect("key"),
+        headers: header_map(&headers),
+        url: URL.to_owned(),
+        body: sms,
     });
 
     // Twilio with a JSON body: the signature covers the URL with `bodySHA256`, which must

@@ -8,7 +8,7 @@
 //! timestamp is covered by the signature because it is inside the signed body, so it is
 //! read only after the signature has matched. Default tolerance: 60 seconds.
 
-use serde_json::Value;
+use serde::Deserialize;
 
 use crate::{
     schemes::fixed::{self, Clock, Part, Spec},
@@ -48,13 +48,18 @@ pub(crate) fn verify(
 }
 
 fn body_timestamp(body: &[u8]) -> Result<i64, VerifyError> {
+    // Only `webhookTimestamp` is read; serde skips the rest without building it.
+    #[derive(Deserialize)]
+    struct Body {
+        #[serde(rename = "webhookTimestamp")]
+        webhook_timestamp: Option<i64>,
+    }
     let bad = || VerifyError::MalformedBody {
         reason: "expected a JSON object with a numeric webhookTimestamp (unix milliseconds)"
             .to_owned(),
     };
-    let value: Value = serde_json::from_slice(body).map_err(|_| bad())?;
-    value
-        .get("webhookTimestamp")
-        .and_then(Value::as_i64)
+    serde_json::from_slice::<Body>(body)
+        .ok()
+        .and_then(|parsed| parsed.webhook_timestamp)
         .ok_or_else(bad)
 }
