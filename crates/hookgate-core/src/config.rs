@@ -13,6 +13,7 @@ use hookgate_verify::{
 use serde::Deserialize;
 
 use crate::{
+    routing::{self, RawDestination, RawRoute, Router},
     units::{parse_duration, parse_size},
     Extract, Secret,
 };
@@ -29,6 +30,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub storage: StorageConfig,
     pub sources: Vec<Arc<Source>>,
+    /// Destinations and routes: where events go after they are stored.
+    pub router: Arc<Router>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,7 +93,7 @@ pub enum ConfigError {
     Invalid { field: String, message: String },
 }
 
-fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         field: field.into(),
         message: message.into(),
@@ -198,14 +201,14 @@ pub enum Quantity {
 }
 
 impl Quantity {
-    fn size(&self, field: &str) -> Result<u64, ConfigError> {
+    pub(crate) fn size(&self, field: &str) -> Result<u64, ConfigError> {
         match self {
             Self::Number(n) => Ok(*n),
             Self::Text(s) => parse_size(s).map_err(|m| invalid(field, m)),
         }
     }
 
-    fn duration(&self, field: &str) -> Result<Duration, ConfigError> {
+    pub(crate) fn duration(&self, field: &str) -> Result<Duration, ConfigError> {
         match self {
             Self::Number(_) => Err(invalid(
                 field,
@@ -225,6 +228,10 @@ struct RawConfig {
     storage: RawStorage,
     #[serde(default)]
     sources: Vec<SourceSpec>,
+    #[serde(default)]
+    destinations: Vec<RawDestination>,
+    #[serde(default)]
+    routes: Vec<RawRoute>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -299,10 +306,13 @@ impl RawConfig {
             }
             sources.push(Arc::new(raw.validate(&field)?));
         }
+        let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
+        let router = routing::validate(self.destinations, self.routes, &names)?;
         Ok(Config {
             server,
             storage,
             sources,
+            router: Arc::new(router),
         })
     }
 }
@@ -444,7 +454,7 @@ fn parse_storage_url(url: &str) -> Result<StorageUrl, String> {
 }
 
 /// `sources[1]` + `provider` → `sources[1].provider`; with no prefix, just the name.
-fn join(field: &str, name: &str) -> String {
+pub(crate) fn join(field: &str, name: &str) -> String {
     if field.is_empty() {
         name.to_owned()
     } else {

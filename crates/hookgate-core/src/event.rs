@@ -25,6 +25,9 @@ pub struct NewEvent {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub verification: Verification,
+    /// What the router decided for this event; stored in the event's own transaction, and
+    /// not at all when the event turns out to be a duplicate.
+    pub deliveries: Vec<crate::NewDelivery>,
 }
 
 /// What verification established about a stored event.

@@ -7,14 +7,23 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod delivery;
 pub mod event;
 pub mod id;
+pub mod jq;
+pub mod routing;
 pub mod secret;
 pub mod units;
 
+pub use config::CATCH_ALL as CATCH_ALL_SOURCE;
 pub use config::{
     Config, ConfigError, Quantity, ServerConfig, Source, SourceSpec, StorageConfig, StorageUrl,
 };
+pub use delivery::{
+    Attempt, AttemptRecord, Delivery, DeliveryId, DeliveryStatus, NewDelivery, NextStep,
+    RetryPolicy,
+};
 pub use event::{Event, Extract, NewEvent, Verification};
 pub use id::{EventId, ParseIdError};
+pub use routing::{Destination, DestinationKind, Route, RouteInput, Router};
 pub use secret::Secret;

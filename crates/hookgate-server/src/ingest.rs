@@ -18,7 +18,7 @@ use axum::{
     Json,
 };
 use bytes::Bytes;
-use hookgate_core::{event::Extractor, EventId, NewEvent, Source, Verification};
+use hookgate_core::{event::Extractor, EventId, NewEvent, RouteInput, Source, Verification};
 use hookgate_verify::{
     handshake::{self, HandshakeReply},
     Provider, Request as VerifyRequest,
@@ -197,7 +197,7 @@ pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<R
         .event_type
         .as_ref()
         .and_then(|rule| extractor.get(rule));
-    let event = NewEvent {
+    let mut event = NewEvent {
         id: EventId::generate(),
         source: source_name.to_owned(),
         received_at_ms: unix_now_ms(),
@@ -231,7 +231,18 @@ pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<R
             secret_index: verified.secret_index,
             timestamp: verified.timestamp,
         },
+        deliveries: Vec::new(),
     };
+    // Routed before the append so the deliveries share the event's transaction: once the
+    // sender has its 2xx, the routing decision is as durable as the event.
+    event.deliveries = app.config().router.plan(&RouteInput {
+        id: event.id,
+        source: &event.source,
+        event_type: event.event_type.as_deref(),
+        received_at_ms: event.received_at_ms,
+        headers: &event.headers,
+        body: &event.body,
+    });
     let appended = app
         .store()
         .append(event)

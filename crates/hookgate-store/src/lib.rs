@@ -1,5 +1,6 @@
-//! hookgate's durable state, behind the [`Store`] trait: a trait of use cases (append an event,
-//! read it back, list, prune), not of tables, so the server never sees SQL.
+//! hookgate's durable state, behind the [`Store`] trait: a trait of use cases (append an event
+//! with its deliveries, claim due deliveries, record attempts, retry, list, prune), not of
+//! tables, so neither the server nor the dispatcher ever sees SQL.
 //!
 //! The one rule this crate exists to keep: [`Store::append`] returns `Ok` only once the event is
 //! committed to disk with an fsync. Anything short of that is an `Err`, which ingest turns into a
@@ -10,9 +11,15 @@
 
 mod codec;
 mod sqlite;
+mod sqlite_deliveries;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use hookgate_core::{Event, EventId, NewEvent, Verification};
+use hookgate_core::{
+    Attempt, AttemptRecord, Delivery, DeliveryId, DeliveryStatus, Event, EventId, NewDelivery,
+    NewEvent, Verification,
+};
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// The result of a durable append.
@@ -65,6 +72,77 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// A request to claim due deliveries of one destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRequest {
+    pub destination: String,
+    /// At most this many (the destination's free sending slots).
+    pub limit: usize,
+    /// Only the destination's oldest pending delivery, and only if it is due and unleased:
+    /// ordered destinations get their events one at a time, in received order.
+    pub ordered: bool,
+    /// How long the claim holds; after that another worker may take the delivery.
+    pub lease_ms: i64,
+}
+
+/// A claimed delivery with the event it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub delivery: Delivery,
+    pub event: Event,
+}
+
+/// A delivery with every attempt made so far, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryDetail {
+    pub delivery: Delivery,
+    pub attempts: Vec<Attempt>,
+}
+
+/// Which deliveries to list, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeliveryQuery {
+    pub status: Option<DeliveryStatus>,
+    pub destination: Option<String>,
+    pub limit: usize,
+    pub before_seq: Option<i64>,
+}
+
+/// Dead deliveries to retry in bulk.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeadFilter {
+    pub destination: Option<String>,
+    /// Unix ms bounds on when the delivery was created, inclusive.
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
+/// What a bulk retry did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkRetry {
+    pub retried: u64,
+    /// Dead deliveries matching the filter still left (call again to continue).
+    pub remaining: u64,
+}
+
+/// What retrying one delivery did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetryOutcome {
+    /// Pending again, due now.
+    Retried(Delivery),
+    /// Delivered already: replay the event for another copy.
+    AlreadyDelivered,
+    NotFound,
+}
+
+/// A destination an operator (or a `410 Gone`) switched off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisabledDestination {
+    pub name: String,
+    pub reason: String,
+    pub since_ms: i64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Stores the event durably (committed and fsync'd) or recognises it as a duplicate of an
@@ -83,4 +161,56 @@ pub trait Store: Send + Sync + 'static {
 
     /// Finishes every append already queued, then stops taking new ones.
     async fn close(&self);
+
+    /// Notified whenever new deliveries may be due (new events, retries, replays), so the
+    /// dispatcher need not poll fast to be quick.
+    fn work_signal(&self) -> Arc<tokio::sync::Notify>;
+
+    /// Takes leases on due deliveries. A lease is not durable work: a crash loses it, which
+    /// only makes the delivery claimable again.
+    async fn claim(
+        &self,
+        now_ms: i64,
+        requests: Vec<ClaimRequest>,
+    ) -> Result<Vec<Claimed>, StoreError>;
+
+    /// Stores attempts and each delivery's next step, durably (they share the group commit
+    /// with appends).
+    async fn record(&self, records: Vec<AttemptRecord>, now_ms: i64) -> Result<(), StoreError>;
+
+    /// Adds deliveries to a stored event (a replay). `None` when the event does not exist.
+    async fn add_deliveries(
+        &self,
+        event: EventId,
+        deliveries: Vec<NewDelivery>,
+        now_ms: i64,
+    ) -> Result<Option<Vec<DeliveryId>>, StoreError>;
+
+    async fn deliveries_of(&self, event: EventId) -> Result<Vec<DeliveryDetail>, StoreError>;
+
+    async fn delivery(&self, id: DeliveryId) -> Result<Option<DeliveryDetail>, StoreError>;
+
+    async fn list_deliveries(&self, query: DeliveryQuery) -> Result<Page<Delivery>, StoreError>;
+
+    /// Makes a pending or dead delivery due now. A dead one gets one more attempt.
+    async fn retry(&self, id: DeliveryId, now_ms: i64) -> Result<RetryOutcome, StoreError>;
+
+    /// Retries up to `limit` dead deliveries matching `filter`, oldest first.
+    async fn retry_dead(
+        &self,
+        filter: DeadFilter,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<BulkRetry, StoreError>;
+
+    /// Disables (`Some(reason)`) or re-enables (`None`) a destination. Its pending deliveries
+    /// wait meanwhile.
+    async fn set_destination_disabled(
+        &self,
+        name: &str,
+        reason: Option<String>,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    async fn disabled_destinations(&self) -> Result<Vec<DisabledDestination>, StoreError>;
 }

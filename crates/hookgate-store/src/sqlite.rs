@@ -14,13 +14,17 @@ use std::{
 };
 
 use async_trait::async_trait;
-use hookgate_core::{Event, EventId, NewEvent, Verification};
+use hookgate_core::{
+    AttemptRecord, Delivery, DeliveryId, Event, EventId, NewDelivery, NewEvent, Verification,
+};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::{
     codec::{self, Codec},
-    Appended, EventQuery, EventSummary, Page, Store, StoreError,
+    sqlite_deliveries::{self as dl, RawDelivery},
+    Appended, BulkRetry, ClaimRequest, Claimed, DeadFilter, DeliveryDetail, DeliveryQuery,
+    DisabledDestination, EventQuery, EventSummary, Page, RetryOutcome, Store, StoreError,
 };
 
 /// Most events committed in one transaction. Bounds the latency one commit adds for the first
@@ -51,6 +55,7 @@ struct Row {
     body_codec: Codec,
     body_size: i64,
     verification: String,
+    deliveries: Vec<NewDelivery>,
 }
 
 impl Row {
@@ -73,19 +78,38 @@ impl Row {
             body_size,
             body: packed,
             body_codec,
+            deliveries: ev.deliveries,
         })
     }
 }
 
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
 enum WriteOp {
     // Boxed: an event is ~300 bytes and the queue holds thousands of these.
-    Append(Box<Row>, oneshot::Sender<Result<Appended, StoreError>>),
+    Append(Box<Row>, Reply<Appended>),
+    /// Attempt reports share the appends' transaction and fsync.
+    Record(Vec<AttemptRecord>, i64, Reply<()>),
     Control(Control),
 }
 
 /// Writer work that is not an append; done after the batch it arrived with is committed.
 enum Control {
-    Prune(i64, oneshot::Sender<Result<u64, StoreError>>),
+    Prune(i64, Reply<u64>),
+    Claim(
+        i64,
+        Vec<ClaimRequest>,
+        Reply<Vec<(RawDelivery, StoredEvent)>>,
+    ),
+    AddDeliveries(
+        String,
+        Vec<NewDelivery>,
+        i64,
+        Reply<Option<Vec<DeliveryId>>>,
+    ),
+    Retry(DeliveryId, i64, Reply<RetryOutcome>),
+    RetryDead(DeadFilter, usize, i64, Reply<BulkRetry>),
+    SetDisabled(String, Option<String>, i64, Reply<()>),
     Ping(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
 }
@@ -96,12 +120,22 @@ pub struct SqliteStore {
     queue: mpsc::Sender<WriteOp>,
     // A std Mutex is right here: it is only locked inside spawn_blocking, never across an .await.
     reader: Arc<Mutex<Connection>>,
+    work: Arc<Notify>,
+    // Held open for the store's life: the exclusive lock on it keeps a second hookgate off
+    // this database, which is what lets `open` take back the leases a dead process held.
+    _lock: std::fs::File,
 }
 
 impl std::fmt::Debug for WriteOp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Append(..) => "Append",
+            Self::Record(..) => "Record",
+            Self::Control(Control::Claim(..)) => "Claim",
+            Self::Control(Control::AddDeliveries(..)) => "AddDeliveries",
+            Self::Control(Control::Retry(..)) => "Retry",
+            Self::Control(Control::RetryDead(..)) => "RetryDead",
+            Self::Control(Control::SetDisabled(..)) => "SetDisabled",
             Self::Control(Control::Prune(..)) => "Prune",
             Self::Control(Control::Ping(_)) => "Ping",
             Self::Control(Control::Shutdown(_)) => "Shutdown",
@@ -113,7 +147,8 @@ fn unavailable(e: &rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
     CREATE TABLE events (
         seq          INTEGER PRIMARY KEY,
         id           TEXT    NOT NULL UNIQUE,
@@ -131,12 +166,52 @@ const MIGRATIONS: &[&str] = &[r"
     ) STRICT;
     -- Provider retries are recognised by (source, dedup key); events without a key never collide.
     CREATE UNIQUE INDEX events_dedup ON events (source, dedup_key) WHERE dedup_key IS NOT NULL;
-"];
+",
+    r"
+    -- One row per (event, destination) the router chose; written in the event's transaction.
+    CREATE TABLE deliveries (
+        seq          INTEGER PRIMARY KEY,
+        id           TEXT    NOT NULL UNIQUE,
+        event_id     TEXT    NOT NULL,
+        destination  TEXT    NOT NULL,
+        route        TEXT,
+        status       INTEGER NOT NULL,  -- 0 pending, 1 delivered, 2 dead
+        attempts     INTEGER NOT NULL,
+        next_at      INTEGER NOT NULL,  -- unix ms of the next attempt (pending)
+        lease_until  INTEGER NOT NULL,  -- unix ms; a worker holds it until then
+        payload      BLOB,              -- the transform's output; NULL sends the event's body
+        last_error   TEXT,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX deliveries_due ON deliveries (destination, next_at, seq) WHERE status = 0;
+    CREATE INDEX deliveries_queue ON deliveries (destination, seq) WHERE status = 0;
+    CREATE INDEX deliveries_event ON deliveries (event_id);
+    CREATE INDEX deliveries_status ON deliveries (status, seq);
+    CREATE TABLE attempts (
+        delivery_seq INTEGER NOT NULL,
+        n            INTEGER NOT NULL,
+        started_at   INTEGER NOT NULL,
+        duration_ms  INTEGER NOT NULL,
+        status_code  INTEGER,
+        exit_code    INTEGER,
+        excerpt      TEXT,
+        error        TEXT,
+        PRIMARY KEY (delivery_seq, n)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE destination_state (
+        name   TEXT    PRIMARY KEY,
+        reason TEXT    NOT NULL,
+        since  INTEGER NOT NULL
+    ) STRICT;
+",
+];
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, migrates it, and starts the writer.
     pub fn open(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
+        let lock = lock_database(&path)?;
         let mut writer = Connection::open(&path)
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
         // synchronous=FULL: in WAL mode every commit fsyncs the WAL, which is the durability rule.
@@ -160,6 +235,14 @@ impl SqliteStore {
             )));
         }
         migrate(&mut writer)?;
+        // Leases held by a process that died: this process is the only one on the file (see
+        // `lock_database`), so none of them is still being worked on.
+        writer
+            .execute(
+                "UPDATE deliveries SET lease_until = 0 WHERE status = 0 AND lease_until > 0",
+                [],
+            )
+            .map_err(|e| unavailable(&e))?;
         if let Some(max) = options.max_size {
             let page_size: u64 = writer
                 .query_row("PRAGMA page_size", [], |r| r.get(0))
@@ -187,10 +270,12 @@ impl SqliteStore {
 
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
         let (writer_alive, writer_gone) = std::sync::mpsc::channel::<()>();
+        let work = Arc::new(Notify::new());
+        let writer_work = Arc::clone(&work);
         thread::Builder::new()
             .name("hookgate-sqlite-writer".into())
             .spawn(move || {
-                writer_loop(writer, rx);
+                writer_loop(writer, rx, &writer_work);
                 drop(writer_alive);
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
@@ -204,6 +289,8 @@ impl SqliteStore {
             path,
             queue,
             reader: Arc::new(Mutex::new(reader)),
+            work,
+            _lock: lock,
         })
     }
 
@@ -237,6 +324,33 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("read task failed: {e}")))?
+    }
+}
+
+/// Takes an exclusive lock on `<database>.lock`, refusing to open a database another
+/// hookgate process has open: SQLite would allow it, but two dispatchers would then each
+/// believe the other's leases were abandoned.
+fn lock_database(path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&name)
+        .map_err(|e| {
+            StoreError::Unavailable(format!("cannot open {}: {e}", Path::new(&name).display()))
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Unavailable(format!(
+            "{} is in use by another hookgate process (one process per SQLite database; use PostgreSQL for several nodes)",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Unavailable(format!(
+            "cannot lock {}: {e}",
+            Path::new(&name).display()
+        ))),
     }
 }
 
@@ -286,7 +400,7 @@ fn checkpoint_loop(conn: &Connection, writer_gone: &std::sync::mpsc::Receiver<()
     }
 }
 
-fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
+fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, work: &Notify) {
     let mut appends = Vec::with_capacity(MAX_BATCH);
     let mut others = Vec::new();
     let mut commits_since_checkpoint = 0;
@@ -294,7 +408,10 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
         let mut next = Some(first);
         while let Some(op) = next.take() {
             match op {
-                WriteOp::Append(ev, tx) => appends.push((*ev, tx)),
+                WriteOp::Append(ev, tx) => appends.push(BatchItem::Append(*ev, tx)),
+                WriteOp::Record(records, now, tx) => {
+                    appends.push(BatchItem::Record(records, now, tx));
+                }
                 WriteOp::Control(control) => others.push(control),
             }
             if appends.len() < MAX_BATCH {
@@ -302,7 +419,9 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
             }
         }
         if !appends.is_empty() {
-            commit_appends(&mut conn, &mut appends);
+            if commit_appends(&mut conn, &mut appends) {
+                work.notify_one();
+            }
             commits_since_checkpoint += 1;
             if commits_since_checkpoint >= WRITER_CHECKPOINT_EVERY {
                 // The checkpointer has copied nearly everything by now; this finishes the rest so
@@ -316,11 +435,53 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
         for op in others.drain(..) {
             match op {
                 Control::Prune(cutoff, tx) => {
-                    let result = conn
-                        .execute("DELETE FROM events WHERE received_at < ?1", [cutoff])
-                        .map(|n| n as u64)
+                    let _ = tx.send(in_transaction(&mut conn, |tx| prune(tx, cutoff)));
+                }
+                Control::Claim(now, requests, reply) => {
+                    // A lease need not survive a crash (losing one only makes a delivery
+                    // claimable again), so claims skip the fsync; the next FULL commit
+                    // syncs their WAL frames with its own.
+                    let _ = conn.execute_batch("PRAGMA synchronous = NORMAL");
+                    let result = in_transaction(&mut conn, |tx| dl::claim(tx, now, &requests));
+                    let _ = conn.execute_batch("PRAGMA synchronous = FULL");
+                    let _ = reply.send(result);
+                }
+                Control::AddDeliveries(event, deliveries, now, reply) => {
+                    let result = in_transaction(&mut conn, |tx| {
+                        let exists = tx
+                            .prepare_cached("SELECT 1 FROM events WHERE id = ?1")?
+                            .exists([&event])?;
+                        if !exists {
+                            return Ok(None);
+                        }
+                        dl::insert_deliveries(tx, &event, &deliveries, now)?;
+                        Ok(Some(deliveries.iter().map(|d| d.id).collect()))
+                    });
+                    if matches!(result, Ok(Some(_))) {
+                        work.notify_one();
+                    }
+                    let _ = reply.send(result);
+                }
+                Control::Retry(id, now, reply) => {
+                    let result = dl::retry(&conn, id, now);
+                    if matches!(result, Ok(RetryOutcome::Retried(_))) {
+                        work.notify_one();
+                    }
+                    let _ = reply.send(result);
+                }
+                Control::RetryDead(filter, limit, now, reply) => {
+                    let result =
+                        in_transaction(&mut conn, |tx| dl::retry_dead(tx, &filter, limit, now));
+                    if matches!(result, Ok(r) if r.retried > 0) {
+                        work.notify_one();
+                    }
+                    let _ = reply.send(result);
+                }
+                Control::SetDisabled(name, reason, now, reply) => {
+                    let result = dl::set_disabled(&conn, &name, reason.as_deref(), now)
                         .map_err(|e| unavailable(&e));
-                    let _ = tx.send(result);
+                    work.notify_one();
+                    let _ = reply.send(result);
                 }
                 Control::Ping(tx) => {
                     let _ = tx.send(());
@@ -336,38 +497,92 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
     }
 }
 
+/// Runs `f` in an immediate transaction, committing (with the connection's sync setting) on
+/// success.
+fn in_transaction<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+) -> Result<T, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| unavailable(&e))?;
+    let value = f(&tx).map_err(|e| unavailable(&e))?;
+    tx.commit().map_err(|e| unavailable(&e))?;
+    Ok(value)
+}
+
+/// Deletes events past retention, with their deliveries and attempts, except events that
+/// still have a pending delivery: an event is never dropped on its way out.
+fn prune(tx: &rusqlite::Transaction<'_>, cutoff: i64) -> rusqlite::Result<u64> {
+    tx.execute_batch(&format!(
+        "CREATE TEMP TABLE IF NOT EXISTS pruned (id TEXT PRIMARY KEY);
+         DELETE FROM pruned;
+         INSERT INTO pruned SELECT id FROM events e WHERE received_at < {cutoff}
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 0);
+         DELETE FROM attempts WHERE delivery_seq IN
+             (SELECT seq FROM deliveries WHERE event_id IN (SELECT id FROM pruned));
+         DELETE FROM deliveries WHERE event_id IN (SELECT id FROM pruned);"
+    ))?;
+    let n = tx.execute("DELETE FROM events WHERE id IN (SELECT id FROM pruned)", [])?;
+    Ok(n as u64)
+}
+
+/// One piece of a group commit.
+enum BatchItem {
+    Append(Row, Reply<Appended>),
+    Record(Vec<AttemptRecord>, i64, Reply<()>),
+}
+
 /// Writes a batch in one transaction and answers each waiter after the commit. If anything fails
 /// every waiter gets `Unavailable`: none of them was acknowledged, so a sender's retry is safe.
-fn commit_appends(
-    conn: &mut Connection,
-    batch: &mut Vec<(Row, oneshot::Sender<Result<Appended, StoreError>>)>,
-) {
+/// Returns whether new deliveries were stored.
+fn commit_appends(conn: &mut Connection, batch: &mut Vec<BatchItem>) -> bool {
     let started = std::time::Instant::now();
     let result = write_batch(conn, batch);
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    tracing::debug!(events = batch.len(), micros, "batch committed");
+    tracing::debug!(items = batch.len(), micros, "batch committed");
     match result {
-        Ok(results) => {
-            for ((_, tx), appended) in batch.drain(..).zip(results) {
-                let _ = tx.send(Ok(appended));
+        Ok((results, routed)) => {
+            let mut results = results.into_iter();
+            for item in batch.drain(..) {
+                match item {
+                    BatchItem::Append(_, tx) => {
+                        if let Some(appended) = results.next() {
+                            let _ = tx.send(Ok(appended));
+                        }
+                    }
+                    BatchItem::Record(_, _, tx) => {
+                        let _ = tx.send(Ok(()));
+                    }
+                }
             }
+            routed
         }
         Err(e) => {
-            tracing::error!(error = %e, events = batch.len(), "commit failed; answering 503 to the batch");
+            tracing::error!(error = %e, items = batch.len(), "commit failed; answering 503 to the batch");
             let err = unavailable(&e);
-            for (_, tx) in batch.drain(..) {
-                let _ = tx.send(Err(err.clone()));
+            for item in batch.drain(..) {
+                match item {
+                    BatchItem::Append(_, tx) => {
+                        let _ = tx.send(Err(err.clone()));
+                    }
+                    BatchItem::Record(_, _, tx) => {
+                        let _ = tx.send(Err(err.clone()));
+                    }
+                }
             }
+            false
         }
     }
 }
 
 fn write_batch(
     conn: &mut Connection,
-    batch: &[(Row, oneshot::Sender<Result<Appended, StoreError>>)],
-) -> Result<Vec<Appended>, rusqlite::Error> {
+    batch: &[BatchItem],
+) -> Result<(Vec<Appended>, bool), rusqlite::Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(batch.len());
+    let mut routed = false;
     {
         let mut find =
             tx.prepare_cached("SELECT id FROM events WHERE source = ?1 AND dedup_key = ?2")?;
@@ -375,7 +590,14 @@ fn write_batch(
             "INSERT INTO events (id, source, received_at, event_type, dedup_key, method, path, headers, body, body_codec, body_size, verification)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
-        for (row, _) in batch {
+        for item in batch {
+            let row = match item {
+                BatchItem::Append(row, _) => row,
+                BatchItem::Record(records, now, _) => {
+                    dl::record(&tx, records, *now)?;
+                    continue;
+                }
+            };
             if let Some(key) = &row.dedup_key {
                 // Sees rows inserted earlier in this same transaction, so two copies of one event
                 // in one batch are recognised too.
@@ -404,6 +626,10 @@ fn write_batch(
                 row.body_size,
                 row.verification
             ])?;
+            if !row.deliveries.is_empty() {
+                dl::insert_deliveries(&tx, &row.id_text, &row.deliveries, row.received_at_ms)?;
+                routed = true;
+            }
             results.push(Appended {
                 id: row.id,
                 duplicate: false,
@@ -416,11 +642,12 @@ fn write_batch(
         commit_micros = u64::try_from(inserted.elapsed().as_micros()).unwrap_or(u64::MAX),
         "fsync'd"
     );
-    Ok(results)
+    Ok((results, routed))
 }
 
 /// An `events` row as SQLite returns it, before decoding.
-struct StoredEvent {
+#[derive(Debug)]
+pub(crate) struct StoredEvent {
     seq: i64,
     id: String,
     source: String,
@@ -436,8 +663,32 @@ struct StoredEvent {
     verification: String,
 }
 
+const EVENT_COLUMNS: &str = "seq, id, source, received_at, event_type, dedup_key, method, path, headers, body, body_codec, body_size, verification";
+
+pub(crate) fn select_event(conn: &Connection, id: &str) -> rusqlite::Result<Option<StoredEvent>> {
+    conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"))?
+        .query_row([id], |r| {
+            Ok(StoredEvent {
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                source: r.get(2)?,
+                received_at_ms: r.get(3)?,
+                event_type: r.get(4)?,
+                dedup_key: r.get(5)?,
+                method: r.get(6)?,
+                path: r.get(7)?,
+                headers: r.get(8)?,
+                body: r.get(9)?,
+                body_codec: r.get(10)?,
+                body_size: r.get(11)?,
+                verification: r.get(12)?,
+            })
+        })
+        .optional()
+}
+
 impl StoredEvent {
-    fn decode(self) -> Result<Event, StoreError> {
+    pub(crate) fn decode(self) -> Result<Event, StoreError> {
         let size = usize::try_from(self.body_size).map_err(|e| corrupt("body_size", e))?;
         Ok(Event {
             id: read_id(&self.id)?,
@@ -464,7 +715,7 @@ fn read_verification(text: &str) -> Result<Verification, StoreError> {
     serde_json::from_str(text).map_err(|e| corrupt("verification", e))
 }
 
-fn read_id(text: &str) -> Result<EventId, StoreError> {
+pub(crate) fn read_id(text: &str) -> Result<EventId, StoreError> {
     text.parse().map_err(|e| corrupt("event id", e))
 }
 
@@ -477,34 +728,10 @@ impl Store for SqliteStore {
 
     async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
         self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT seq, id, source, received_at, event_type, dedup_key, method, path, headers,
-                            body, body_codec, body_size, verification
-                     FROM events WHERE id = ?1",
-                )
-                .map_err(|e| unavailable(&e))?;
-            let stored = stmt
-                .query_row([id.to_string()], |r| {
-                    Ok(StoredEvent {
-                        seq: r.get(0)?,
-                        id: r.get(1)?,
-                        source: r.get(2)?,
-                        received_at_ms: r.get(3)?,
-                        event_type: r.get(4)?,
-                        dedup_key: r.get(5)?,
-                        method: r.get(6)?,
-                        path: r.get(7)?,
-                        headers: r.get(8)?,
-                        body: r.get(9)?,
-                        body_codec: r.get(10)?,
-                        body_size: r.get(11)?,
-                        verification: r.get(12)?,
-                    })
-                })
-                .optional()
-                .map_err(|e| unavailable(&e))?;
-            stored.map(StoredEvent::decode).transpose()
+            select_event(conn, &id.to_string())
+                .map_err(|e| unavailable(&e))?
+                .map(StoredEvent::decode)
+                .transpose()
         })
         .await
     }
@@ -575,5 +802,94 @@ impl Store for SqliteStore {
         let _ = self
             .send(|tx| WriteOp::Control(Control::Shutdown(tx)))
             .await;
+    }
+
+    fn work_signal(&self) -> Arc<Notify> {
+        Arc::clone(&self.work)
+    }
+
+    async fn claim(
+        &self,
+        now_ms: i64,
+        requests: Vec<ClaimRequest>,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let rows = self
+            .send(|tx| WriteOp::Control(Control::Claim(now_ms, requests, tx)))
+            .await??;
+        // Decoding (zstd, JSON headers) happens here, off the writer thread.
+        rows.into_iter()
+            .map(|(delivery, event)| {
+                Ok(Claimed {
+                    delivery: delivery.decode()?,
+                    event: event.decode()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn record(&self, records: Vec<AttemptRecord>, now_ms: i64) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.send(|tx| WriteOp::Record(records, now_ms, tx)).await?
+    }
+
+    async fn add_deliveries(
+        &self,
+        event: EventId,
+        deliveries: Vec<NewDelivery>,
+        now_ms: i64,
+    ) -> Result<Option<Vec<DeliveryId>>, StoreError> {
+        self.send(|tx| {
+            WriteOp::Control(Control::AddDeliveries(
+                event.to_string(),
+                deliveries,
+                now_ms,
+                tx,
+            ))
+        })
+        .await?
+    }
+
+    async fn deliveries_of(&self, event: EventId) -> Result<Vec<DeliveryDetail>, StoreError> {
+        self.read(move |conn| dl::deliveries_of(conn, event)).await
+    }
+
+    async fn delivery(&self, id: DeliveryId) -> Result<Option<DeliveryDetail>, StoreError> {
+        self.read(move |conn| dl::delivery(conn, id)).await
+    }
+
+    async fn list_deliveries(&self, query: DeliveryQuery) -> Result<Page<Delivery>, StoreError> {
+        self.read(move |conn| dl::list(conn, &query)).await
+    }
+
+    async fn retry(&self, id: DeliveryId, now_ms: i64) -> Result<RetryOutcome, StoreError> {
+        self.send(|tx| WriteOp::Control(Control::Retry(id, now_ms, tx)))
+            .await?
+    }
+
+    async fn retry_dead(
+        &self,
+        filter: DeadFilter,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<BulkRetry, StoreError> {
+        self.send(|tx| WriteOp::Control(Control::RetryDead(filter, limit, now_ms, tx)))
+            .await?
+    }
+
+    async fn set_destination_disabled(
+        &self,
+        name: &str,
+        reason: Option<String>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let name = name.to_owned();
+        self.send(|tx| WriteOp::Control(Control::SetDisabled(name, reason, now_ms, tx)))
+            .await?
+    }
+
+    async fn disabled_destinations(&self) -> Result<Vec<DisabledDestination>, StoreError> {
+        self.read(dl::disabled).await
     }
 }

@@ -24,6 +24,7 @@ fn event(source: &str, dedup: Option<&str>, body: &[u8]) -> NewEvent {
             secret_index: Some(0),
             timestamp: None,
         },
+        deliveries: Vec::new(),
     }
 }
 
