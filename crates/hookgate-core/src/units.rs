@@ -83,6 +83,55 @@ pub fn rfc3339_from_unix_ms(ms: i64) -> String {
     )
 }
 
+/// Parses RFC 3339 UTC (`2026-12-04T19:59:19Z`, optional fraction, `Z` or `+00:00`) into unix
+/// milliseconds: the form the admin API takes for time ranges. Other offsets are refused
+/// rather than converted, so a range always means what the operator read.
+///
+/// # Errors
+/// A message saying what form is expected.
+pub fn parse_rfc3339_ms(text: &str) -> Result<i64, String> {
+    let bad = || format!("\"{text}\" is not an RFC 3339 UTC time like 2026-12-04T10:00:00Z");
+    let b = text.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+        return Err(bad());
+    }
+    let num = |range: std::ops::Range<usize>| -> Result<i64, String> {
+        let part = text.get(range).ok_or_else(bad)?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(bad());
+        }
+        part.parse::<i64>().map_err(|_| bad())
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut rest = &text[19..];
+    let mut millis = 0;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(bad());
+        }
+        let padded = format!("{:0<3}", &frac[..digits.min(3)]);
+        millis = padded.parse::<i64>().map_err(|_| bad())?;
+        rest = &frac[digits..];
+    }
+    if !matches!(rest, "Z" | "z" | "+00:00" | "-00:00") {
+        return Err(bad());
+    }
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return Err(bad());
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok(((days * 86_400 + hour * 3600 + minute * 60 + second) * 1000) + millis)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +148,14 @@ mod tests {
             "2000-02-29T00:00:00.000Z"
         );
         assert_eq!(rfc3339_from_unix_ms(-1), "1969-12-31T23:59:59.999Z");
+        for ms in [0, 1_614_265_330_123, 951_782_400_000, 1_796_426_580_542] {
+            assert_eq!(parse_rfc3339_ms(&rfc3339_from_unix_ms(ms)), Ok(ms));
+        }
+        assert_eq!(parse_rfc3339_ms("2021-02-25T15:02:10Z"), Ok(1_614_265_330_000));
+        assert_eq!(parse_rfc3339_ms("2021-02-25T15:02:10.5+00:00"), Ok(1_614_265_330_500));
+        for bad in ["2021-02-25", "2021-02-25T15:02:10+01:00", "2021-13-25T15:02:10Z", "yesterday"] {
+            assert!(parse_rfc3339_ms(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

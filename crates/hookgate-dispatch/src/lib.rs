@@ -9,4 +9,8 @@
 #![forbid(unsafe_code)]
 
 pub mod command;
+mod dispatcher;
+pub mod send;
 pub mod ssrf;
+
+pub use dispatcher::{CircuitState, Dispatcher, Health};

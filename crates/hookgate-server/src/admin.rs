@@ -1,5 +1,5 @@
-//! The admin API under `/api` (read side for now): list events newest first with an opaque
-//! cursor, show one event in full. Access: a bearer `admin_token` when one is configured;
+//! The admin API under `/api`, events side: list events newest first with an opaque cursor,
+//! show one event in full with its deliveries (the delivery endpoints are in `deliveries`). Access: a bearer `admin_token` when one is configured;
 //! without one, loopback peers only, so a default install never exposes events to the network.
 
 use std::net::SocketAddr;
@@ -108,6 +108,9 @@ pub struct EventDetail {
     /// `utf8` or `base64`.
     pub body_encoding: &'static str,
     pub verification: Verification,
+    /// Where the event went: one delivery per destination its routes chose (and per replay),
+    /// each with every attempt.
+    pub deliveries: Vec<crate::deliveries::DeliveryView>,
 }
 
 const DEFAULT_PAGE: usize = 50;
@@ -170,10 +173,18 @@ pub(crate) async fn show_event(
         .await
         .map_err(|e| ApiError::storage_unavailable(&e))?
         .ok_or_else(|| ApiError::not_found("event_not_found", format!("no event {id}")))?;
-    Ok(Json(detail(event)))
+    let deliveries = app
+        .store()
+        .deliveries_of(id)
+        .await
+        .map_err(|e| ApiError::storage_unavailable(&e))?
+        .into_iter()
+        .map(crate::deliveries::detail_view)
+        .collect();
+    Ok(Json(detail(event, deliveries)))
 }
 
-fn detail(e: Event) -> EventDetail {
+fn detail(e: Event, deliveries: Vec<crate::deliveries::DeliveryView>) -> EventDetail {
     let (body, body_encoding) = match String::from_utf8(e.body) {
         Ok(text) => (text, "utf8"),
         Err(raw) => (
@@ -197,5 +208,6 @@ fn detail(e: Event) -> EventDetail {
         body,
         body_encoding,
         verification: e.verification,
+        deliveries,
     }
 }

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod deliveries;
 mod error;
 pub mod ingest;
 mod serve;
@@ -20,7 +21,7 @@ use axum::{
     extract::State,
     http::StatusCode,
     middleware,
-    routing::{any, get},
+    routing::{any, get, post},
     Json, Router,
 };
 pub use error::ApiError;
@@ -70,6 +71,14 @@ pub fn router(app: App) -> Router {
     let api = Router::new()
         .route("/events", get(admin::list_events))
         .route("/events/{id}", get(admin::show_event))
+        .route("/events/{id}/replay", post(deliveries::replay))
+        .route("/deliveries", get(deliveries::list))
+        .route("/deliveries/retry", post(deliveries::retry_dead))
+        .route("/deliveries/{id}", get(deliveries::show))
+        .route("/deliveries/{id}/retry", post(deliveries::retry))
+        .route("/destinations", get(deliveries::destinations))
+        .route("/destinations/{name}/enable", post(deliveries::enable))
+        .route("/destinations/{name}/disable", post(deliveries::disable))
         .route_layer(middleware::from_fn_with_state(
             app.clone(),
             admin::require_access,

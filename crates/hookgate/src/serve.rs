@@ -1,4 +1,5 @@
-//! `hookgate serve`: the composition root. Config → store → server, plus signals and retention.
+//! `hookgate serve`: the composition root. Config → store → dispatcher and server, plus
+//! signals and retention.
 
 use std::{
     path::{Path, PathBuf},
@@ -90,12 +91,23 @@ async fn serve(config: Arc<Config>, origin: &str) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
 
+    let dispatcher = hookgate_dispatch::Dispatcher::new(Arc::clone(&store), &config.router)
+        .context("cannot set up the destinations")?;
+    let dispatching = tokio::spawn(
+        dispatcher.run(shutdown.clone(), config.server.shutdown_timeout),
+    );
+
     hookgate_server::serve(
         App::new(Arc::clone(&config), Arc::clone(&store)),
         listener,
         shutdown,
     )
     .await?;
+    // Sends in flight get the same grace as requests; their reports are written before the
+    // store closes.
+    if let Err(e) = dispatching.await {
+        tracing::error!(error = %e, "the dispatcher stopped abnormally");
+    }
     // Every request has been answered or cut off; let the writer finish what is queued.
     store.close().await;
     tracing::info!("stopped");

@@ -1,0 +1,447 @@
+//! The dispatch loop: claim what is due for every destination that can take more, send each
+//! claimed delivery on its own task, and report every attempt back to the store in batches.
+//!
+//! Per destination it keeps, in memory only, what needs no durability: how many sends are in
+//! flight, the circuit breaker and the rate limiter. What must survive a crash (the delivery,
+//! its attempts, a destination disabled by `410`) is in the store.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant, SystemTime},
+};
+
+use hookgate_core::{Attempt, AttemptRecord, Destination, NextStep, Router};
+use hookgate_store::{ClaimRequest, Claimed, Store};
+use tokio::sync::{mpsc, Notify};
+use tokio_util::sync::CancellationToken;
+
+use crate::send::{Sender, Verdict};
+
+/// How often the loop looks for due retries when nothing wakes it.
+const POLL: Duration = Duration::from_millis(250);
+/// Most deliveries claimed for one destination in one round.
+const CLAIM_BATCH: usize = 512;
+/// Most attempt reports written in one store call.
+const RECORD_BATCH: usize = 1024;
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A destination's circuit, as operators see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CircuitState {
+    Closed,
+    /// No sends until the cooldown ends.
+    Open,
+    /// One probe is allowed; its result closes or reopens the circuit.
+    HalfOpen,
+}
+
+#[derive(Debug)]
+struct Circuit {
+    failures: u32,
+    open_until: Option<Instant>,
+    probing: bool,
+}
+
+impl Circuit {
+    fn state(&self, now: Instant) -> CircuitState {
+        match self.open_until {
+            None => CircuitState::Closed,
+            Some(until) if now < until => CircuitState::Open,
+            Some(_) => CircuitState::HalfOpen,
+        }
+    }
+}
+
+/// A token bucket: `rate` attempts per second, bursts up to `max(1, rate)`.
+#[derive(Debug)]
+struct Bucket {
+    rate: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn available(&mut self, now: Instant) -> usize {
+        let burst = self.rate.max(1.0);
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(burst);
+        self.at = now;
+        // Truncation intended: whole attempts only.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let whole = self.tokens.floor().max(0.0) as usize;
+        whole
+    }
+
+    fn take(&mut self, n: usize) {
+        #[allow(clippy::cast_precision_loss)]
+        let n = n as f64;
+        self.tokens -= n;
+    }
+}
+
+#[derive(Debug)]
+struct Lane {
+    sender: Arc<Sender>,
+    in_flight: usize,
+    circuit: Circuit,
+    bucket: Option<Bucket>,
+    last_error: Option<String>,
+    delivered: u64,
+    failed: u64,
+}
+
+/// A destination's health, for the admin API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    pub destination: String,
+    pub circuit: CircuitState,
+    pub in_flight: usize,
+    pub consecutive_failures: u32,
+    pub delivered: u64,
+    pub failed: u64,
+    pub last_error: Option<String>,
+}
+
+/// The delivery side of one hookgate process.
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    lanes: Mutex<HashMap<String, Lane>>,
+    /// Woken when a send finishes, so freed capacity is used at once.
+    freed: Notify,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher").finish_non_exhaustive()
+    }
+}
+
+struct Report {
+    destination: String,
+    record: AttemptRecord,
+    verdict_ok: bool,
+}
+
+impl Dispatcher {
+    /// # Errors
+    /// An HTTP client cannot be built.
+    pub fn new(store: Arc<dyn Store>, router: &Router) -> Result<Self, reqwest::Error> {
+        let mut lanes = HashMap::new();
+        for destination in &router.destinations {
+            lanes.insert(destination.name.clone(), lane(Arc::clone(destination))?);
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                lanes: Mutex::new(lanes),
+                freed: Notify::new(),
+            }),
+        })
+    }
+
+    /// Every destination's health, sorted by name.
+    #[must_use]
+    pub fn health(&self) -> Vec<Health> {
+        let now = Instant::now();
+        let Ok(lanes) = self.inner.lanes.lock() else {
+            return Vec::new();
+        };
+        let mut out: Vec<Health> = lanes
+            .iter()
+            .map(|(name, lane)| Health {
+                destination: name.clone(),
+                circuit: lane.circuit.state(now),
+                in_flight: lane.in_flight,
+                consecutive_failures: lane.circuit.failures,
+                delivered: lane.delivered,
+                failed: lane.failed,
+                last_error: lane.last_error.clone(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.destination.cmp(&b.destination));
+        out
+    }
+
+    /// Runs until `shutdown`; then stops claiming and waits up to `grace` for sends in flight
+    /// (their reports are recorded; anything still running keeps its lease and is retried
+    /// after a restart).
+    pub async fn run(self, shutdown: CancellationToken, grace: Duration) {
+        let (reports, rx) = mpsc::unbounded_channel::<Report>();
+        let recorder = tokio::spawn(record_loop(self.clone(), rx));
+        let work = self.inner.store.work_signal();
+        let mut tasks = tokio::task::JoinSet::new();
+        loop {
+            let claimed = self.claim_round().await;
+            let any = !claimed.is_empty();
+            for (claimed, destination) in claimed {
+                let this = self.clone();
+                let reports = reports.clone();
+                tasks.spawn(async move {
+                    let report = this.attempt(&destination, claimed).await;
+                    let _ = reports.send(report);
+                });
+            }
+            while tasks.try_join_next().is_some() {}
+            if any {
+                continue;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = work.notified() => {}
+                () = self.inner.freed.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+            }
+        }
+        let deadline = tokio::time::sleep(grace);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                next = tasks.join_next() => if next.is_none() { break },
+                () = &mut deadline => {
+                    tracing::warn!(in_flight = tasks.len(), "shutdown: deliveries still in flight keep their lease and are retried after restart");
+                    tasks.abort_all();
+                    break;
+                }
+            }
+        }
+        drop(reports);
+        let _ = recorder.await;
+    }
+
+    /// Claims for every destination with room: free slots, a closed (or probing) circuit,
+    /// and rate tokens.
+    async fn claim_round(&self) -> Vec<(Claimed, String)> {
+        let now = Instant::now();
+        let requests: Vec<ClaimRequest> = {
+            let Ok(mut lanes) = self.inner.lanes.lock() else {
+                return Vec::new();
+            };
+            lanes
+                .iter_mut()
+                .filter_map(|(name, lane)| {
+                    let d = &lane.sender.destination;
+                    let cap = if d.ordered { 1 } else { d.max_in_flight };
+                    let mut free = cap.saturating_sub(lane.in_flight).min(CLAIM_BATCH);
+                    match lane.circuit.state(now) {
+                        CircuitState::Closed => {}
+                        CircuitState::Open => free = 0,
+                        CircuitState::HalfOpen => {
+                            free = if lane.circuit.probing || lane.in_flight > 0 { 0 } else { 1 };
+                        }
+                    }
+                    if let Some(bucket) = &mut lane.bucket {
+                        free = free.min(bucket.available(now));
+                    }
+                    (free > 0).then(|| ClaimRequest {
+                        destination: name.clone(),
+                        limit: free,
+                        ordered: d.ordered,
+                        lease_ms: i64::try_from(lane.sender.lease().as_millis()).unwrap_or(i64::MAX),
+                    })
+                })
+                .collect()
+        };
+        if requests.is_empty() {
+            return Vec::new();
+        }
+        let claimed = match self.inner.store.claim(now_ms(), requests).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim deliveries; will retry");
+                tokio::time::sleep(POLL).await;
+                return Vec::new();
+            }
+        };
+        let Ok(mut lanes) = self.inner.lanes.lock() else {
+            return Vec::new();
+        };
+        let now = Instant::now();
+        let mut out = Vec::with_capacity(claimed.len());
+        for c in claimed {
+            let name = c.delivery.destination.clone();
+            if let Some(lane) = lanes.get_mut(&name) {
+                lane.in_flight += 1;
+                if lane.circuit.state(now) == CircuitState::HalfOpen {
+                    lane.circuit.probing = true;
+                }
+                if let Some(bucket) = &mut lane.bucket {
+                    bucket.take(1);
+                }
+            }
+            out.push((c, name));
+        }
+        out
+    }
+
+    async fn attempt(&self, destination: &str, claimed: Claimed) -> Report {
+        // The lane's sender, so its client (and connection pool) is reused.
+        let Some(sender) = self.sender_of(destination) else {
+            // The destination left the config while this was claimed: give it back.
+            return self.release(destination, &claimed);
+        };
+        let sent = sender.send(&claimed.delivery, &claimed.event).await;
+        let config = &sender.destination;
+        let n = claimed.delivery.attempts + 1;
+        let policy = &config.retry;
+        let now = now_ms();
+        let (next, ok, error) = match &sent.verdict {
+            Verdict::Delivered => (NextStep::Delivered, true, None),
+            Verdict::Permanent(reason) => (NextStep::Dead, false, Some(reason.clone())),
+            Verdict::Failed(reason) | Verdict::Gone(reason) => {
+                let next = match policy.delay(n, rand::random::<f64>()) {
+                    Some(wait) => NextStep::RetryAt(now + millis(wait)),
+                    None => NextStep::Dead,
+                };
+                (next, false, Some(reason.clone()))
+            }
+            Verdict::RetryAfter(reason, wait) => {
+                let next = if policy.delay(n, 0.5).is_some() {
+                    NextStep::RetryAt(now + millis((*wait).min(policy.max_delay())))
+                } else {
+                    NextStep::Dead
+                };
+                (next, false, Some(format!("{reason}, Retry-After {}s", wait.as_secs())))
+            }
+        };
+        if let Verdict::Gone(reason) = &sent.verdict {
+            let reason = format!("{reason} (delivery {})", claimed.delivery.id);
+            tracing::warn!(destination, %reason, "destination disabled");
+            if let Err(e) = self
+                .inner
+                .store
+                .set_destination_disabled(destination, Some(reason), now)
+                .await
+            {
+                tracing::error!(destination, error = %e, "cannot disable destination");
+            }
+        }
+        Report {
+            destination: destination.to_owned(),
+            record: AttemptRecord {
+                delivery: claimed.delivery.id,
+                attempt: Some(Attempt {
+                    n,
+                    started_at_ms: sent.started_at_ms,
+                    duration_ms: u64::try_from(sent.duration.as_millis()).unwrap_or(u64::MAX),
+                    status_code: sent.status_code,
+                    exit_code: sent.exit_code,
+                    excerpt: sent.excerpt,
+                    error,
+                }),
+                next,
+            },
+            verdict_ok: ok,
+        }
+    }
+
+    fn sender_of(&self, destination: &str) -> Option<Arc<Sender>> {
+        let lanes = self.inner.lanes.lock().ok()?;
+        lanes.get(destination).map(|lane| Arc::clone(&lane.sender))
+    }
+
+    fn release(&self, destination: &str, claimed: &Claimed) -> Report {
+        Report {
+            destination: destination.to_owned(),
+            record: AttemptRecord {
+                delivery: claimed.delivery.id,
+                attempt: None,
+                next: NextStep::Release(now_ms() + 60_000),
+            },
+            verdict_ok: false,
+        }
+    }
+
+    /// Books a finished send against its lane: frees the slot, moves the circuit.
+    fn settle(&self, report: &Report) {
+        let Ok(mut lanes) = self.inner.lanes.lock() else {
+            return;
+        };
+        let Some(lane) = lanes.get_mut(&report.destination) else {
+            return;
+        };
+        lane.in_flight = lane.in_flight.saturating_sub(1);
+        if report.record.attempt.is_none() {
+            return;
+        }
+        let policy = lane.sender.destination.circuit;
+        let was_probe = lane.circuit.probing;
+        lane.circuit.probing = false;
+        if report.verdict_ok {
+            lane.delivered += 1;
+            lane.circuit.failures = 0;
+            lane.circuit.open_until = None;
+        } else {
+            lane.failed += 1;
+            lane.last_error = report
+                .record
+                .attempt
+                .as_ref()
+                .and_then(|a| a.error.clone());
+            lane.circuit.failures = lane.circuit.failures.saturating_add(1);
+            if policy.failures > 0 && (was_probe || lane.circuit.failures >= policy.failures) {
+                if lane.circuit.open_until.is_none() || was_probe {
+                    tracing::warn!(destination = %report.destination, failures = lane.circuit.failures, "circuit open");
+                }
+                lane.circuit.open_until = Some(Instant::now() + policy.cooldown);
+            }
+        }
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn lane(destination: Arc<Destination>) -> Result<Lane, reqwest::Error> {
+    let bucket = destination.rate_limit.map(|rate| Bucket {
+        rate,
+        tokens: rate.max(1.0),
+        at: Instant::now(),
+    });
+    Ok(Lane {
+        sender: Arc::new(Sender::new(destination)?),
+        in_flight: 0,
+        circuit: Circuit {
+            failures: 0,
+            open_until: None,
+            probing: false,
+        },
+        bucket,
+        last_error: None,
+        delivered: 0,
+        failed: 0,
+    })
+}
+
+/// Writes reports in batches: under load one store call (one group commit) covers many
+/// attempts. A report is booked against its lane only once it is durable, so an ordered
+/// destination's next delivery is never claimed before its head has moved on.
+async fn record_loop(dispatcher: Dispatcher, mut rx: mpsc::UnboundedReceiver<Report>) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let records: Vec<AttemptRecord> = batch.iter().map(|r| r.record.clone()).collect();
+        let mut wait = Duration::from_millis(100);
+        while let Err(e) = dispatcher.inner.store.record(records.clone(), now_ms()).await {
+            if matches!(e, hookgate_store::StoreError::Closed) {
+                return;
+            }
+            tracing::warn!(error = %e, "cannot record attempts; retrying");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(5));
+        }
+        for report in batch.drain(..) {
+            dispatcher.settle(&report);
+        }
+        dispatcher.inner.freed.notify_one();
+    }
+}

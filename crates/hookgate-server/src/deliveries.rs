@@ -1,0 +1,430 @@
+//! The delivery side of the admin API: an event's deliveries with every attempt, replay,
+//! listing deliveries by status and destination, retrying one or many dead ones, and
+//! switching a destination off and on.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::{
+    extract::{rejection::JsonRejection, rejection::QueryRejection, Path, Query, State},
+    http::StatusCode,
+    Json,
+};
+use hookgate_core::{
+    units::{parse_rfc3339_ms, rfc3339_from_unix_ms},
+    Attempt, Delivery, DeliveryId, DeliveryStatus, EventId, ParseIdError, RouteInput,
+};
+use hookgate_store::{DeadFilter, DeliveryDetail, DeliveryQuery, RetryOutcome};
+use serde::{Deserialize, Serialize};
+
+use crate::{error::ApiError, App};
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn storage(e: &hookgate_store::StoreError) -> ApiError {
+    ApiError::storage_unavailable(e)
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttemptView {
+    pub n: u32,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub status_code: Option<u16>,
+    pub exit_code: Option<i32>,
+    /// The start of the response body or command output (at most 4 KiB).
+    pub response: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeliveryView {
+    pub id: String,
+    pub event_id: String,
+    pub destination: String,
+    pub route: Option<String>,
+    /// `pending`, `delivered` or `dead`.
+    pub status: &'static str,
+    /// A pending delivery a worker is sending right now.
+    pub in_flight: bool,
+    pub attempt_count: u32,
+    /// When the next attempt is due (pending deliveries).
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Present when the route's transform replaced the body.
+    pub transformed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<Vec<AttemptView>>,
+}
+
+fn attempt_view(a: Attempt) -> AttemptView {
+    AttemptView {
+        n: a.n,
+        started_at: rfc3339_from_unix_ms(a.started_at_ms),
+        duration_ms: a.duration_ms,
+        status_code: a.status_code,
+        exit_code: a.exit_code,
+        response: a.excerpt,
+        error: a.error,
+    }
+}
+
+pub(crate) fn delivery_view(d: Delivery, attempts: Option<Vec<Attempt>>) -> DeliveryView {
+    let now = now_ms();
+    let pending = d.status == DeliveryStatus::Pending;
+    DeliveryView {
+        id: d.id.to_string(),
+        event_id: d.event_id.to_string(),
+        destination: d.destination,
+        route: d.route,
+        status: d.status.as_str(),
+        in_flight: pending && d.lease_until_ms > now,
+        attempt_count: d.attempts,
+        next_attempt_at: pending.then(|| rfc3339_from_unix_ms(d.next_at_ms)),
+        last_error: d.last_error,
+        created_at: rfc3339_from_unix_ms(d.created_at_ms),
+        updated_at: rfc3339_from_unix_ms(d.updated_at_ms),
+        transformed: d.payload.is_some(),
+        attempts: attempts.map(|list| list.into_iter().map(attempt_view).collect()),
+    }
+}
+
+pub(crate) fn detail_view(d: DeliveryDetail) -> DeliveryView {
+    delivery_view(d.delivery, Some(d.attempts))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReplayBody {
+    destination: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Replayed {
+    pub event_id: String,
+    pub deliveries: Vec<DeliveryView>,
+}
+
+fn parse_event_id(id: &str) -> Result<EventId, ApiError> {
+    id.parse()
+        .map_err(|e: ParseIdError| ApiError::bad_request("invalid_id", e.to_string()))
+}
+
+fn parse_delivery_id(id: &str) -> Result<DeliveryId, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_id",
+            "not a delivery id (expected dlv_ followed by 32 hex digits)",
+        )
+    })
+}
+
+/// `POST /api/events/{id}/replay`: new deliveries of a stored event, to every route the
+/// current config gives it, or to one destination (`{"destination": "billing"}`).
+pub(crate) async fn replay(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    body: Result<Option<Json<ReplayBody>>, JsonRejection>,
+) -> Result<(StatusCode, Json<Replayed>), ApiError> {
+    let id = parse_event_id(&id)?;
+    let body = body
+        .map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?
+        .map(|Json(b)| b)
+        .unwrap_or_default();
+    let router = &app.config().router;
+    if let Some(name) = &body.destination {
+        if router.destination(name).is_none() {
+            return Err(ApiError::bad_request(
+                "unknown_destination",
+                format!("no destination is named \"{name}\""),
+            ));
+        }
+    }
+    let event = app
+        .store()
+        .event(id)
+        .await
+        .map_err(|e| storage(&e))?
+        .ok_or_else(|| ApiError::not_found("event_not_found", format!("no event {id}")))?;
+    let planned = router.plan_replay(
+        &RouteInput {
+            id: event.id,
+            source: &event.source,
+            event_type: event.event_type.as_deref(),
+            received_at_ms: event.received_at_ms,
+            headers: &event.headers,
+            body: &event.body,
+        },
+        body.destination.as_deref(),
+    );
+    if planned.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_route",
+            format!(
+                "no route takes events of source \"{}\" (or their filters refuse this one); name a destination to send it anyway",
+                event.source
+            ),
+        ));
+    }
+    let created = app
+        .store()
+        .add_deliveries(id, planned, now_ms())
+        .await
+        .map_err(|e| storage(&e))?
+        .ok_or_else(|| ApiError::not_found("event_not_found", format!("no event {id}")))?;
+    let fresh: Vec<DeliveryView> = app
+        .store()
+        .deliveries_of(id)
+        .await
+        .map_err(|e| storage(&e))?
+        .into_iter()
+        .filter(|d| created.contains(&d.delivery.id))
+        .map(detail_view)
+        .collect();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Replayed {
+            event_id: id.to_string(),
+            deliveries: fresh,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DeliveryParams {
+    status: Option<String>,
+    destination: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeliveryList {
+    pub data: Vec<DeliveryView>,
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/deliveries?status=dead&destination=billing`
+pub(crate) async fn list(
+    State(app): State<App>,
+    params: Result<Query<DeliveryParams>, QueryRejection>,
+) -> Result<Json<DeliveryList>, ApiError> {
+    let Query(params) =
+        params.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let status = params
+        .status
+        .map(|s| s.parse::<DeliveryStatus>())
+        .transpose()
+        .map_err(|e| ApiError::bad_request("invalid_query", e))?;
+    let limit = params.limit.unwrap_or(50);
+    if limit == 0 || limit > 500 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be between 1 and 500",
+        ));
+    }
+    let before_seq = params
+        .cursor
+        .map(|c| {
+            c.parse::<i64>().map_err(|_| {
+                ApiError::bad_request("invalid_cursor", "cursor is not one this server issued")
+            })
+        })
+        .transpose()?;
+    let page = app
+        .store()
+        .list_deliveries(DeliveryQuery {
+            status,
+            destination: params.destination,
+            limit,
+            before_seq,
+        })
+        .await
+        .map_err(|e| storage(&e))?;
+    Ok(Json(DeliveryList {
+        data: page
+            .items
+            .into_iter()
+            .map(|d| delivery_view(d, None))
+            .collect(),
+        next_cursor: page.next.map(|s| s.to_string()),
+    }))
+}
+
+/// `GET /api/deliveries/{id}`
+pub(crate) async fn show(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Json<DeliveryView>, ApiError> {
+    let id = parse_delivery_id(&id)?;
+    let detail = app
+        .store()
+        .delivery(id)
+        .await
+        .map_err(|e| storage(&e))?
+        .ok_or_else(|| ApiError::not_found("delivery_not_found", format!("no delivery {id}")))?;
+    Ok(Json(detail_view(detail)))
+}
+
+/// `POST /api/deliveries/{id}/retry`: a dead (or waiting) delivery, due now.
+pub(crate) async fn retry(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Json<DeliveryView>, ApiError> {
+    let id = parse_delivery_id(&id)?;
+    match app.store().retry(id, now_ms()).await.map_err(|e| storage(&e))? {
+        RetryOutcome::Retried(d) => Ok(Json(delivery_view(d, None))),
+        RetryOutcome::AlreadyDelivered => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_delivered",
+            format!("{id} was delivered; replay its event to send it again"),
+        )),
+        RetryOutcome::NotFound => Err(ApiError::not_found(
+            "delivery_not_found",
+            format!("no delivery {id}"),
+        )),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BulkBody {
+    destination: Option<String>,
+    /// RFC 3339; deliveries created at or after.
+    since: Option<String>,
+    /// RFC 3339; deliveries created at or before.
+    until: Option<String>,
+    /// At most this many in this call (default 500, at most 5000); call again while
+    /// `remaining` is above 0.
+    limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BulkRetried {
+    pub retried: u64,
+    pub remaining: u64,
+}
+
+/// `POST /api/deliveries/retry`: dead deliveries by destination and time range, in chunks.
+pub(crate) async fn retry_dead(
+    State(app): State<App>,
+    body: Result<Option<Json<BulkBody>>, JsonRejection>,
+) -> Result<Json<BulkRetried>, ApiError> {
+    let body = body
+        .map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?
+        .map(|Json(b)| b)
+        .unwrap_or_default();
+    let time = |t: Option<String>, field: &str| {
+        t.map(|t| parse_rfc3339_ms(&t).map_err(|m| ApiError::bad_request("invalid_body", format!("{field}: {m}"))))
+            .transpose()
+    };
+    let limit = body.limit.unwrap_or(500);
+    if limit == 0 || limit > 5000 {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "limit must be between 1 and 5000",
+        ));
+    }
+    let filter = DeadFilter {
+        destination: body.destination,
+        from_ms: time(body.since, "since")?,
+        to_ms: time(body.until, "until")?,
+    };
+    let done = app
+        .store()
+        .retry_dead(filter, limit, now_ms())
+        .await
+        .map_err(|e| storage(&e))?;
+    Ok(Json(BulkRetried {
+        retried: done.retried,
+        remaining: done.remaining,
+    }))
+}
+
+#[derive(Debug, Serialize)]
+pub struct DestinationView {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// For HTTP destinations, the URL without its query (which may carry a key).
+    pub target: String,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub disabled_since: Option<String>,
+    pub max_in_flight: usize,
+    pub ordered: bool,
+}
+
+/// `GET /api/destinations`
+pub(crate) async fn destinations(
+    State(app): State<App>,
+) -> Result<Json<Vec<DestinationView>>, ApiError> {
+    let disabled = app
+        .store()
+        .disabled_destinations()
+        .await
+        .map_err(|e| storage(&e))?;
+    let views = app
+        .config()
+        .router
+        .destinations
+        .iter()
+        .map(|d| {
+            let off = disabled.iter().find(|x| x.name == d.name);
+            let target = match &d.kind {
+                hookgate_core::DestinationKind::Http(h) => {
+                    h.url.split(['?', '#']).next().unwrap_or_default().to_owned()
+                }
+                hookgate_core::DestinationKind::Command(c) => c.program.clone(),
+            };
+            DestinationView {
+                name: d.name.clone(),
+                kind: d.kind.as_str(),
+                target,
+                enabled: off.is_none(),
+                disabled_reason: off.map(|x| x.reason.clone()),
+                disabled_since: off.map(|x| rfc3339_from_unix_ms(x.since_ms)),
+                max_in_flight: d.max_in_flight,
+                ordered: d.ordered,
+            }
+        })
+        .collect();
+    Ok(Json(views))
+}
+
+async fn set_enabled(app: &App, name: &str, enabled: bool) -> Result<StatusCode, ApiError> {
+    if app.config().router.destination(name).is_none() {
+        return Err(ApiError::not_found(
+            "destination_not_found",
+            format!("no destination is named \"{name}\""),
+        ));
+    }
+    let reason = (!enabled).then(|| "disabled by an operator".to_owned());
+    app.store()
+        .set_destination_disabled(name, reason, now_ms())
+        .await
+        .map_err(|e| storage(&e))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/destinations/{name}/enable`: after a `410 Gone`, or an operator's disable.
+pub(crate) async fn enable(
+    State(app): State<App>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    set_enabled(&app, &name, true).await
+}
+
+/// `POST /api/destinations/{name}/disable`: deliveries wait until it is enabled again.
+pub(crate) async fn disable(
+    State(app): State<App>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    set_enabled(&app, &name, false).await
+}
