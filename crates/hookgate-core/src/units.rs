@@ -92,7 +92,13 @@ pub fn rfc3339_from_unix_ms(ms: i64) -> String {
 pub fn parse_rfc3339_ms(text: &str) -> Result<i64, String> {
     let bad = || format!("\"{text}\" is not an RFC 3339 UTC time like 2026-12-04T10:00:00Z");
     let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return Err(bad());
     }
     let num = |range: std::ops::Range<usize>| -> Result<i64, String> {
@@ -118,7 +124,12 @@ pub fn parse_rfc3339_ms(text: &str) -> Result<i64, String> {
     if !matches!(rest, "Z" | "z" | "+00:00" | "-00:00") {
         return Err(bad());
     }
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return Err(bad());
     }
     // Howard Hinnant's days_from_civil.
@@ -151,9 +162,20 @@ mod tests {
         for ms in [0, 1_614_265_330_123, 951_782_400_000, 1_796_426_580_542] {
             assert_eq!(parse_rfc3339_ms(&rfc3339_from_unix_ms(ms)), Ok(ms));
         }
-        assert_eq!(parse_rfc3339_ms("2021-02-25T15:02:10Z"), Ok(1_614_265_330_000));
-        assert_eq!(parse_rfc3339_ms("2021-02-25T15:02:10.5+00:00"), Ok(1_614_265_330_500));
-        for bad in ["2021-02-25", "2021-02-25T15:02:10+01:00", "2021-13-25T15:02:10Z", "yesterday"] {
+        assert_eq!(
+            parse_rfc3339_ms("2021-02-25T15:02:10Z"),
+            Ok(1_614_265_330_000)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2021-02-25T15:02:10.5+00:00"),
+            Ok(1_614_265_330_500)
+        );
+        for bad in [
+            "2021-02-25",
+            "2021-02-25T15:02:10+01:00",
+            "2021-13-25T15:02:10Z",
+            "yesterday",
+        ] {
             assert!(parse_rfc3339_ms(bad).is_err(), "{bad}");
         }
     }

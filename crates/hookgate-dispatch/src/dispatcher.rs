@@ -69,7 +69,8 @@ struct Bucket {
 impl Bucket {
     fn available(&mut self, now: Instant) -> usize {
         let burst = self.rate.max(1.0);
-        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(burst);
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(burst);
         self.at = now;
         // Truncation intended: whole attempts only.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -236,7 +237,11 @@ impl Dispatcher {
                         CircuitState::Closed => {}
                         CircuitState::Open => free = 0,
                         CircuitState::HalfOpen => {
-                            free = if lane.circuit.probing || lane.in_flight > 0 { 0 } else { 1 };
+                            free = if lane.circuit.probing || lane.in_flight > 0 {
+                                0
+                            } else {
+                                1
+                            };
                         }
                     }
                     if let Some(bucket) = &mut lane.bucket {
@@ -246,7 +251,8 @@ impl Dispatcher {
                         destination: name.clone(),
                         limit: free,
                         ordered: d.ordered,
-                        lease_ms: i64::try_from(lane.sender.lease().as_millis()).unwrap_or(i64::MAX),
+                        lease_ms: i64::try_from(lane.sender.lease().as_millis())
+                            .unwrap_or(i64::MAX),
                     })
                 })
                 .collect()
@@ -310,7 +316,11 @@ impl Dispatcher {
                 } else {
                     NextStep::Dead
                 };
-                (next, false, Some(format!("{reason}, Retry-After {}s", wait.as_secs())))
+                (
+                    next,
+                    false,
+                    Some(format!("{reason}, Retry-After {}s", wait.as_secs())),
+                )
             }
         };
         if let Verdict::Gone(reason) = &sent.verdict {
@@ -382,11 +392,7 @@ impl Dispatcher {
             lane.circuit.open_until = None;
         } else {
             lane.failed += 1;
-            lane.last_error = report
-                .record
-                .attempt
-                .as_ref()
-                .and_then(|a| a.error.clone());
+            lane.last_error = report.record.attempt.as_ref().and_then(|a| a.error.clone());
             lane.circuit.failures = lane.circuit.failures.saturating_add(1);
             if policy.failures > 0 && (was_probe || lane.circuit.failures >= policy.failures) {
                 if lane.circuit.open_until.is_none() || was_probe {
@@ -431,7 +437,12 @@ async fn record_loop(dispatcher: Dispatcher, mut rx: mpsc::UnboundedReceiver<Rep
     while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
         let records: Vec<AttemptRecord> = batch.iter().map(|r| r.record.clone()).collect();
         let mut wait = Duration::from_millis(100);
-        while let Err(e) = dispatcher.inner.store.record(records.clone(), now_ms()).await {
+        while let Err(e) = dispatcher
+            .inner
+            .store
+            .record(records.clone(), now_ms())
+            .await
+        {
             if matches!(e, hookgate_store::StoreError::Closed) {
                 return;
             }

@@ -242,7 +242,13 @@ async fn send_http(
     let response = client.post(url).headers(headers).body(body).send().await;
     let mut response = match response {
         Ok(r) => r,
-        Err(e) => return blank(Verdict::Failed(describe(&e))),
+        Err(e) => {
+            return blank(match blocked_by_guard(&e) {
+                // The name resolved to a forbidden address: refused, like an IP literal.
+                Some(reason) => Verdict::Permanent(format!("blocked: {reason}")),
+                None => Verdict::Failed(describe(&e)),
+            });
+        }
     };
     let status = response.status();
     let retry_after = response
@@ -288,15 +294,22 @@ async fn send_http(
     }
 }
 
-/// A reqwest error in words, with the SSRF guard's reason when that is what refused.
-fn describe(e: &reqwest::Error) -> String {
+/// The SSRF guard's refusal, when that is what failed the request.
+fn blocked_by_guard(e: &reqwest::Error) -> Option<String> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = source {
-        if let Some(ssrf) = err.downcast_ref::<ssrf::SsrfError>() {
-            return format!("blocked: {ssrf}");
+        if let Some(ssrf @ ssrf::SsrfError::Forbidden { .. }) =
+            err.downcast_ref::<ssrf::SsrfError>()
+        {
+            return Some(ssrf.to_string());
         }
         source = err.source();
     }
+    None
+}
+
+/// A reqwest error in words.
+fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "timed out".to_owned()
     } else if e.is_connect() {
@@ -321,7 +334,10 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// A jq argument's output as command-line text: strings as they are, anything else as JSON.
@@ -386,7 +402,10 @@ async fn send_command(cmd: &CommandDestination, delivery: &Delivery, event: &Eve
         args,
         env,
         cwd: cmd.cwd.clone(),
-        stdin: delivery.payload.clone().unwrap_or_else(|| event.body.clone()),
+        stdin: delivery
+            .payload
+            .clone()
+            .unwrap_or_else(|| event.body.clone()),
         timeout: cmd.timeout,
     };
     match command::run(&invocation).await {
@@ -440,7 +459,13 @@ mod tests {
 
     #[test]
     fn credentials_and_hop_by_hop_are_never_forwarded() {
-        for name in ["authorization", "cookie", "connection", "transfer-encoding", "host"] {
+        for name in [
+            "authorization",
+            "cookie",
+            "connection",
+            "transfer-encoding",
+            "host",
+        ] {
             assert!(!forwardable(name), "{name}");
         }
         assert!(forwardable("x-github-event"));

@@ -278,7 +278,12 @@ pub(crate) async fn retry(
     Path(id): Path<String>,
 ) -> Result<Json<DeliveryView>, ApiError> {
     let id = parse_delivery_id(&id)?;
-    match app.store().retry(id, now_ms()).await.map_err(|e| storage(&e))? {
+    match app
+        .store()
+        .retry(id, now_ms())
+        .await
+        .map_err(|e| storage(&e))?
+    {
         RetryOutcome::Retried(d) => Ok(Json(delivery_view(d, None))),
         RetryOutcome::AlreadyDelivered => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -321,8 +326,11 @@ pub(crate) async fn retry_dead(
         .map(|Json(b)| b)
         .unwrap_or_default();
     let time = |t: Option<String>, field: &str| {
-        t.map(|t| parse_rfc3339_ms(&t).map_err(|m| ApiError::bad_request("invalid_body", format!("{field}: {m}"))))
-            .transpose()
+        t.map(|t| {
+            parse_rfc3339_ms(&t)
+                .map_err(|m| ApiError::bad_request("invalid_body", format!("{field}: {m}")))
+        })
+        .transpose()
     };
     let limit = body.limit.unwrap_or(500);
     if limit == 0 || limit > 5000 {
@@ -378,9 +386,12 @@ pub(crate) async fn destinations(
         .map(|d| {
             let off = disabled.iter().find(|x| x.name == d.name);
             let target = match &d.kind {
-                hookgate_core::DestinationKind::Http(h) => {
-                    h.url.split(['?', '#']).next().unwrap_or_default().to_owned()
-                }
+                hookgate_core::DestinationKind::Http(h) => h
+                    .url
+                    .split(['?', '#'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
                 hookgate_core::DestinationKind::Command(c) => c.program.clone(),
             };
             DestinationView {

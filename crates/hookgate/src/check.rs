@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use hookgate_core::{config::CATCH_ALL, Extract, StorageUrl};
+use hookgate_core::{config::CATCH_ALL, DestinationKind, Extract, StorageUrl};
 
 use crate::cli::ConfigArg;
 
@@ -27,6 +27,49 @@ pub fn run(args: &ConfigArg) -> anyhow::Result<ExitCode> {
         println!(
             "  {:<24} {:<18} {:<28} dedup: {dedup}",
             s.name, s.provider, path
+        );
+    }
+    let router = &config.router;
+    println!("destinations  {}", router.destinations.len());
+    for d in &router.destinations {
+        let target = match &d.kind {
+            DestinationKind::Http(h) => format!(
+                "{}{}",
+                h.url.split(['?', '#']).next().unwrap_or_default(),
+                if h.signing_secret.is_some() {
+                    "  (signed)"
+                } else {
+                    ""
+                }
+            ),
+            DestinationKind::Command(c) => c.program.clone(),
+        };
+        println!(
+            "  {:<24} {:<8} {target}  in flight ≤ {}{}",
+            d.name,
+            d.kind.as_str(),
+            d.max_in_flight,
+            if d.ordered { ", ordered" } else { "" }
+        );
+    }
+    println!("routes  {}", router.routes.len());
+    for r in &router.routes {
+        let sources = r
+            .sources
+            .as_ref()
+            .map_or_else(|| "*".to_owned(), |list| list.join(","));
+        let mut extras = Vec::new();
+        if let Some(f) = &r.filter {
+            extras.push(format!("filter {}", f.code()));
+        }
+        if r.transform.is_some() {
+            extras.push("transform".to_owned());
+        }
+        println!(
+            "  {:<24} {sources} → {}  {}",
+            r.name,
+            r.destinations.join(","),
+            extras.join("; ")
         );
     }
     Ok(ExitCode::SUCCESS)

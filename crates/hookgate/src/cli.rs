@@ -27,8 +27,12 @@ pub enum Command {
     Sign(crate::signing::SignArgs),
     /// Sign a body and POST it to URL: test your own endpoint.
     Send(crate::signing::SendArgs),
-    /// Inspect stored events through the admin API.
+    /// Inspect and replay stored events through the admin API.
     Events(crate::events::EventsArgs),
+    /// List deliveries and retry failed ones through the admin API.
+    Deliveries(crate::deliveries::DeliveriesArgs),
+    /// List destinations; enable one a 410 disabled.
+    Destinations(crate::deliveries::DestinationsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -67,6 +71,8 @@ pub fn run() -> ExitCode {
         Command::Sign(args) => return crate::signing::sign(&args),
         Command::Send(args) => crate::signing::send(&args),
         Command::Events(args) => crate::events::run(&args),
+        Command::Deliveries(args) => crate::deliveries::run(&args),
+        Command::Destinations(args) => crate::deliveries::run_destinations(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,4 @@
-//! `hookgate events list|show`: a client of the admin API. Tables for people, `--json` for
+//! `hookgate events list|show|replay`: a client of the admin API. Tables for people, `--json` for
 //! scripts (the API's own JSON, unchanged).
 
 use std::process::ExitCode;
@@ -49,8 +49,16 @@ pub enum EventsCommand {
         #[arg(long)]
         cursor: Option<String>,
     },
-    /// One event in full: headers, body, verification.
+    /// One event in full: headers, body, verification, deliveries and their attempts.
     Show { id: String },
+    /// Deliver a stored event again: to every route the current config gives it, or to one
+    /// destination.
+    Replay {
+        id: String,
+        /// Only this destination (even if no route leads there).
+        #[arg(long)]
+        destination: Option<String>,
+    },
 }
 
 pub fn run(args: &EventsArgs) -> anyhow::Result<ExitCode> {
@@ -79,17 +87,64 @@ pub fn run(args: &EventsArgs) -> anyhow::Result<ExitCode> {
                     print_event(&event);
                 }
             }
+            EventsCommand::Replay { id, destination } => {
+                let body = match destination {
+                    Some(d) => serde_json::json!({ "destination": d }),
+                    None => serde_json::json!({}),
+                };
+                let replayed =
+                    post(&args.server, &format!("/api/events/{id}/replay"), &body).await?;
+                if args.server.json {
+                    println!("{}", serde_json::to_string_pretty(&replayed)?);
+                } else {
+                    for d in replayed
+                        .get("deliveries")
+                        .and_then(Value::as_array)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                    {
+                        println!(
+                            "{} → {} ({})",
+                            text(d, "/id"),
+                            text(d, "/destination"),
+                            text(d, "/status")
+                        );
+                    }
+                }
+            }
         }
         Ok(ExitCode::SUCCESS)
     })
 }
 
 /// GETs an admin API path; API errors become their message, so the CLI prints one clear line.
-async fn get(server: &ServerArgs, path: &str, query: &[(&str, String)]) -> anyhow::Result<Value> {
+pub(crate) async fn get(
+    server: &ServerArgs,
+    path: &str,
+    query: &[(&str, String)],
+) -> anyhow::Result<Value> {
+    call(server, reqwest::Method::GET, path, query, None).await
+}
+
+/// POSTs JSON to an admin API path.
+pub(crate) async fn post(server: &ServerArgs, path: &str, body: &Value) -> anyhow::Result<Value> {
+    call(server, reqwest::Method::POST, path, &[], Some(body)).await
+}
+
+async fn call(
+    server: &ServerArgs,
+    method: reqwest::Method,
+    path: &str,
+    query: &[(&str, String)],
+    body: Option<&Value>,
+) -> anyhow::Result<Value> {
     let base = server.server.trim_end_matches('/');
     let mut request = reqwest::Client::new()
-        .get(format!("{base}{path}"))
+        .request(method, format!("{base}{path}"))
         .query(query);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
     if let Some(token) = &server.token {
         request = request.bearer_auth(token);
     }
@@ -98,6 +153,9 @@ async fn get(server: &ServerArgs, path: &str, query: &[(&str, String)]) -> anyho
         .await
         .with_context(|| format!("cannot reach hookgate at {base}"))?;
     let status = response.status();
+    if status == reqwest::StatusCode::NO_CONTENT {
+        return Ok(Value::Null);
+    }
     let body: Value = response
         .json()
         .await
@@ -112,7 +170,7 @@ async fn get(server: &ServerArgs, path: &str, query: &[(&str, String)]) -> anyho
     Ok(body)
 }
 
-fn text(v: &Value, pointer: &str) -> String {
+pub(crate) fn text(v: &Value, pointer: &str) -> String {
     match v.pointer(pointer) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => "-".to_owned(),
@@ -180,5 +238,47 @@ fn print_event(e: &Value) {
             println!("{}", serde_json::to_string_pretty(&json).unwrap_or(body));
         }
         _ => println!("{body}"),
+    }
+    let deliveries = e
+        .get("deliveries")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if deliveries.is_empty() {
+        println!("\ndeliveries: none (no route takes this source)");
+        return;
+    }
+    println!("\ndeliveries");
+    for d in deliveries {
+        println!(
+            "  {}  {}  {}  attempts {}{}",
+            text(d, "/id"),
+            text(d, "/destination"),
+            text(d, "/status"),
+            text(d, "/attempt_count"),
+            d.get("next_attempt_at")
+                .and_then(Value::as_str)
+                .map(|t| format!(", next {t}"))
+                .unwrap_or_default()
+        );
+        for a in d
+            .get("attempts")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let result = match (a.get("status_code"), a.get("exit_code")) {
+                (Some(Value::Number(code)), _) => format!("HTTP {code}"),
+                (_, Some(Value::Number(code))) => format!("exit {code}"),
+                _ => text(a, "/error"),
+            };
+            println!(
+                "    #{} {} {} ms  {}",
+                text(a, "/n"),
+                text(a, "/started_at"),
+                text(a, "/duration_ms"),
+                result
+            );
+        }
     }
 }

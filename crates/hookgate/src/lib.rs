@@ -14,6 +14,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod deliveries;
 pub mod events;
 pub mod serve;
 pub mod signing;

@@ -93,9 +93,8 @@ async fn serve(config: Arc<Config>, origin: &str) -> anyhow::Result<()> {
 
     let dispatcher = hookgate_dispatch::Dispatcher::new(Arc::clone(&store), &config.router)
         .context("cannot set up the destinations")?;
-    let dispatching = tokio::spawn(
-        dispatcher.run(shutdown.clone(), config.server.shutdown_timeout),
-    );
+    let dispatching =
+        tokio::spawn(dispatcher.run(shutdown.clone(), config.server.shutdown_timeout));
 
     hookgate_server::serve(
         App::new(Arc::clone(&config), Arc::clone(&store)),
