@@ -527,7 +527,9 @@ fn prune(tx: &rusqlite::Transaction<'_>, cutoff: i64) -> rusqlite::Result<u64> {
     Ok(n as u64)
 }
 
-/// One piece of a group commit.
+/// One piece of a group commit. Not boxed: a batch is one Vec, reused, and appends are
+/// nearly all of it.
+#[allow(clippy::large_enum_variant)]
 enum BatchItem {
     Append(Row, Reply<Appended>),
     Record(Vec<AttemptRecord>, i64, Reply<()>),

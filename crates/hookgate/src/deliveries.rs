@@ -133,7 +133,7 @@ pub fn run(args: &DeliveriesArgs) -> anyhow::Result<ExitCode> {
                     since.as_ref(),
                     until.as_ref(),
                 )
-                .await?
+                .await?;
             }
         }
         Ok(ExitCode::SUCCESS)

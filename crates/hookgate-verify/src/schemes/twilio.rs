@@ -111,7 +111,7 @@ fn signed_params(url: &str, body: &[u8]) -> Result<Vec<u8>, VerifyError> {
         // is simply a mismatch. Compared in constant time anyway.
         let mut decoded = [0u8; 32];
         let matches = hex::decode_to_slice(&expected, &mut decoded).is_ok()
-            && bool::from(Sha256::digest(body).as_slice().ct_eq(&decoded));
+            && bool::from(Sha256::digest(body)[..].ct_eq(&decoded[..]));
         if !matches {
             return Err(VerifyError::Mismatch);
         }
