@@ -600,14 +600,18 @@ fn is_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// Parsed the way the dispatcher will parse it (WHATWG, the `url` crate), so a URL that
+/// passes here cannot fail at send time.
 fn check_url(url: &str) -> Result<(), String> {
-    let uri: http::Uri = url.parse().map_err(|_| format!("\"{url}\" is not a URL"))?;
-    match uri.scheme_str() {
-        Some("http" | "https") => {}
-        _ => return Err(format!("\"{url}\" must start with http:// or https://")),
+    let parsed = url::Url::parse(url).map_err(|e| format!("\"{url}\" is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("\"{url}\" must start with http:// or https://"));
     }
-    if uri.host().is_none_or(str::is_empty) {
+    if parsed.host_str().is_none_or(str::is_empty) {
         return Err(format!("\"{url}\" has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("credentials in the URL would be sent in clear to every redirect and log; use headers = { authorization = \"…\" }".to_owned());
     }
     Ok(())
 }
@@ -725,4 +729,127 @@ pub(crate) fn validate(
         destinations,
         routes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    fn parse(extra: &str) -> Result<Config, ConfigError> {
+        Config::parse(
+            &format!("[[sources]]\nname = \"shop\"\nprovider = \"none\"\n{extra}"),
+            &|_| None,
+        )
+    }
+
+    fn err(extra: &str) -> String {
+        parse(extra).unwrap_err().to_string()
+    }
+
+    const DEST: &str =
+        "[[destinations]]\nname = \"d\"\ntype = \"http\"\nurl = \"http://127.0.0.1:9/x\"\n";
+
+    #[test]
+    fn errors_name_the_field() {
+        assert!(err("[[destinations]]\nname = \"d\"\ntype = \"ftp\"\n")
+            .starts_with("destinations[0].type: unknown destination type \"ftp\""));
+        assert!(
+            err("[[destinations]]\nname = \"d\"\ntype = \"nats\"\n").contains("not available yet")
+        );
+        assert!(err("[[destinations]]\nname = \"d\"\ntype = \"http\"\n")
+            .starts_with("destinations[0].url: is required"));
+        assert!(err(
+            "[[destinations]]\nname = \"d\"\ntype = \"http\"\nurl = \"file:///etc/passwd\"\n"
+        )
+        .contains("http:// or https://"));
+        assert!(err(&format!("{DEST}signing_secret = \"hunter2\"\n"))
+            .starts_with("destinations[0].signing_secret:"));
+        assert!(!err(&format!("{DEST}signing_secret = \"hunter2\"\n")).contains("hunter2"));
+        assert!(
+            err(&format!("{DEST}forward_headers = [\"Authorization\"]\n"))
+                .contains("forward_headers[0]: \"Authorization\" is never forwarded")
+        );
+        assert!(err(&format!("{DEST}command = [\"/bin/true\"]\n"))
+            .contains("destinations[0].command: is not a setting of a http destination"));
+        assert!(err(
+            "[[destinations]]\nname = \"c\"\ntype = \"command\"\ncommand = [{ jq = \".x\" }]\n"
+        )
+        .starts_with("destinations[0].command[0]:"));
+        assert!(err("[[destinations]]\nname = \"c\"\ntype = \"command\"\ncommand = [\"/bin/echo\", { jq = \".x |\" }]\n")
+            .starts_with("destinations[0].command[1].jq: 1:5:"));
+        assert!(err(&format!(
+            "{DEST}[[routes]]\nsource = \"shop\"\ndestinations = [\"nope\"]\n"
+        ))
+        .starts_with("routes[0].destinations[0]: no destination is named \"nope\""));
+        assert!(err(&format!(
+            "{DEST}[[routes]]\nsource = \"shoop\"\ndestinations = [\"d\"]\n"
+        ))
+        .starts_with("routes[0].source: no source is named \"shoop\""));
+        assert!(err(&format!(
+            "{DEST}[[routes]]\nsource = \"shop\"\ndestinations = [\"d\"]\ntransform = \"{{a:\"\n"
+        ))
+        .starts_with("routes[0].transform: 1:"));
+        assert!(err(&format!("{DEST}{DEST}"))
+            .contains("destinations[1].name: \"d\" is used by an earlier destination"));
+    }
+
+    fn input<'a>(headers: &'a [(String, String)], body: &'a [u8]) -> RouteInput<'a> {
+        RouteInput {
+            id: EventId::generate(),
+            source: "shop",
+            event_type: Some("invoice.paid"),
+            received_at_ms: 0,
+            headers,
+            body,
+        }
+    }
+
+    #[test]
+    fn plans_filter_transform_and_failures() {
+        let config = parse(&format!(
+            "{DEST}[[destinations]]\nname = \"e\"\ntype = \"http\"\nurl = \"http://127.0.0.1:9/e\"\n\
+             [[routes]]\nsource = \"shop\"\ndestinations = [\"d\"]\nfilter = '.type | startswith(\"invoice.\")'\ntransform = '{{id, t: $event.type}}'\n\
+             [[routes]]\nname = \"all\"\nsource = \"*\"\ndestinations = [\"e\"]\n\
+             [[routes]]\nname = \"broken\"\nsource = [\"shop\"]\ndestinations = [\"e\"]\nfilter = '.amount + \"x\"'\n"
+        ))
+        .unwrap();
+        let headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+        let body = br#"{"id":"in_1","type":"invoice.paid","amount":5}"#;
+        let plan = config.router.plan(&input(&headers, body));
+        assert_eq!(plan.len(), 3);
+        assert_eq!(plan[0].destination, "d");
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(plan[0].payload.as_deref().unwrap())
+                .unwrap(),
+            serde_json::json!({"id": "in_1", "t": "invoice.paid"})
+        );
+        assert_eq!(
+            (plan[1].destination.as_str(), plan[1].payload.as_ref()),
+            ("e", None)
+        );
+        assert!(plan[1].dead_reason.is_none());
+        // A filter that fails at run time leaves a dead delivery saying why.
+        assert!(plan[2]
+            .dead_reason
+            .as_deref()
+            .unwrap()
+            .starts_with("broken.filter failed"));
+
+        let other = br#"{"id":"cu_1","type":"customer.created","amount":1}"#;
+        let plan = config.router.plan(&input(&headers, other));
+        assert_eq!(
+            plan.iter()
+                .map(|d| d.destination.as_str())
+                .collect::<Vec<_>>(),
+            ["e", "e"]
+        );
+
+        // A replay to one destination skips the filter but keeps the route's transform.
+        let replay = config
+            .router
+            .plan_replay(&input(&headers, other), Some("d"));
+        assert_eq!(replay.len(), 1);
+        assert!(replay[0].payload.is_some());
+    }
 }

@@ -4,8 +4,14 @@
 
 use std::{sync::Arc, time::Duration};
 
-use hookgate_core::{EventId, NewEvent, Verification};
-use hookgate_store::{EventQuery, SqliteOptions, SqliteStore, Store, StoreError};
+use hookgate_core::{
+    Attempt, AttemptRecord, DeliveryId, DeliveryStatus, EventId, NewDelivery, NewEvent, NextStep,
+    Verification,
+};
+use hookgate_store::{
+    ClaimRequest, DeliveryQuery, EventQuery, RetryOutcome, SqliteOptions, SqliteStore, Store,
+    StoreError,
+};
 
 fn event(source: &str, dedup: Option<&str>, body: &[u8]) -> NewEvent {
     NewEvent {
@@ -117,11 +123,268 @@ async fn futures_join_all(
     out
 }
 
+fn delivery(destination: &str) -> NewDelivery {
+    NewDelivery {
+        id: DeliveryId::generate(),
+        destination: destination.into(),
+        route: Some("routes[0]".into()),
+        payload: None,
+        dead_reason: None,
+    }
+}
+
+fn claim(destination: &str, limit: usize, ordered: bool) -> ClaimRequest {
+    ClaimRequest {
+        destination: destination.into(),
+        limit,
+        ordered,
+        lease_ms: 60_000,
+    }
+}
+
+fn attempt(n: u32, error: Option<&str>) -> Attempt {
+    Attempt {
+        n,
+        started_at_ms: NOW,
+        duration_ms: 3,
+        status_code: Some(if error.is_some() { 500 } else { 200 }),
+        exit_code: None,
+        excerpt: Some("ok".into()),
+        error: error.map(Into::into),
+    }
+}
+
+const NOW: i64 = 1_700_000_000_000;
+
+/// The delivery half of the story: deliveries stored with their event (not for a duplicate),
+/// claimed under a lease, recorded, retried, dead, replayed, ordered, and kept from pruning
+/// while pending.
+async fn delivery_story(store: Arc<dyn Store>) {
+    let mut ev = event("shop", Some("o-1"), b"{}");
+    ev.received_at_ms = NOW;
+    ev.deliveries = vec![delivery("a"), delivery("b")];
+    let appended = store.append(ev.clone()).await.unwrap();
+    let mut dup = event("shop", Some("o-1"), b"{}");
+    dup.deliveries = vec![delivery("a")];
+    assert!(store.append(dup).await.unwrap().duplicate);
+    assert_eq!(
+        store.deliveries_of(appended.id).await.unwrap().len(),
+        2,
+        "a duplicate adds no delivery"
+    );
+
+    // Claimed once; a second claim in the lease finds nothing; another destination is separate.
+    let got = store.claim(NOW, vec![claim("a", 10, false)]).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].event.id, appended.id);
+    assert_eq!(got[0].event.body, b"{}");
+    let a = got[0].delivery.id;
+    assert!(store
+        .claim(NOW, vec![claim("a", 10, false)])
+        .await
+        .unwrap()
+        .is_empty());
+    // After the lease, claimable again (a worker died).
+    assert_eq!(
+        store
+            .claim(NOW + 61_000, vec![claim("a", 10, false)])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // A failure then a retry later; not due before then.
+    store
+        .record(
+            vec![AttemptRecord {
+                delivery: a,
+                attempt: Some(attempt(1, Some("HTTP 500"))),
+                next: NextStep::RetryAt(NOW + 5_000),
+            }],
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert!(store
+        .claim(NOW + 1_000, vec![claim("a", 10, false)])
+        .await
+        .unwrap()
+        .is_empty());
+    let again = store
+        .claim(NOW + 5_000, vec![claim("a", 10, false)])
+        .await
+        .unwrap();
+    assert_eq!(again[0].delivery.attempts, 1);
+    store
+        .record(
+            vec![AttemptRecord {
+                delivery: a,
+                attempt: Some(attempt(2, Some("HTTP 500"))),
+                next: NextStep::Dead,
+            }],
+            NOW,
+        )
+        .await
+        .unwrap();
+    let detail = store.delivery(a).await.unwrap().unwrap();
+    assert_eq!(detail.delivery.status, DeliveryStatus::Dead);
+    assert_eq!(detail.attempts.len(), 2);
+    assert_eq!(detail.delivery.last_error.as_deref(), Some("HTTP 500"));
+    let dead = store
+        .list_deliveries(DeliveryQuery {
+            status: Some(DeliveryStatus::Dead),
+            limit: 10,
+            ..DeliveryQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(dead.items.len(), 1);
+
+    // Retried by an operator: due now, and delivered.
+    assert!(matches!(
+        store.retry(a, NOW + 6_000).await.unwrap(),
+        RetryOutcome::Retried(_)
+    ));
+    let got = store
+        .claim(NOW + 6_000, vec![claim("a", 10, false)])
+        .await
+        .unwrap();
+    store
+        .record(
+            vec![AttemptRecord {
+                delivery: got[0].delivery.id,
+                attempt: Some(attempt(3, None)),
+                next: NextStep::Delivered,
+            }],
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.retry(a, NOW).await.unwrap(),
+        RetryOutcome::AlreadyDelivered
+    );
+    assert_eq!(
+        store.retry(DeliveryId::generate(), NOW).await.unwrap(),
+        RetryOutcome::NotFound
+    );
+
+    // Replay adds deliveries to a stored event, and only to one that exists.
+    let added = store
+        .add_deliveries(appended.id, vec![delivery("a")], NOW)
+        .await
+        .unwrap();
+    assert_eq!(added.unwrap().len(), 1);
+    assert!(store
+        .add_deliveries(EventId::generate(), vec![delivery("a")], NOW)
+        .await
+        .unwrap()
+        .is_none());
+
+    // A disabled destination's deliveries wait.
+    store
+        .set_destination_disabled("a", Some("410".into()), NOW)
+        .await
+        .unwrap();
+    assert!(store
+        .claim(NOW + 7_000, vec![claim("a", 10, false)])
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.disabled_destinations().await.unwrap()[0].reason,
+        "410"
+    );
+    store
+        .set_destination_disabled("a", None, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .claim(NOW + 7_000, vec![claim("a", 10, false)])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Ordered: only the oldest pending, and not while it is leased or waiting to retry.
+    let mut firsts = Vec::new();
+    for i in 0..3 {
+        let mut e = event("q", None, format!("{{\"n\":{i}}}").as_bytes());
+        e.received_at_ms = NOW;
+        e.deliveries = vec![delivery("ordered")];
+        firsts.push(store.append(e).await.unwrap().id);
+    }
+    let head = store
+        .claim(NOW, vec![claim("ordered", 10, true)])
+        .await
+        .unwrap();
+    assert_eq!(head.len(), 1);
+    assert_eq!(head[0].event.id, firsts[0]);
+    assert!(store
+        .claim(NOW, vec![claim("ordered", 10, true)])
+        .await
+        .unwrap()
+        .is_empty());
+    store
+        .record(
+            vec![AttemptRecord {
+                delivery: head[0].delivery.id,
+                attempt: Some(attempt(1, Some("x"))),
+                next: NextStep::RetryAt(NOW + 1_000),
+            }],
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim(NOW + 500, vec![claim("ordered", 10, true)])
+            .await
+            .unwrap()
+            .is_empty(),
+        "the head blocks the rest"
+    );
+    let head = store
+        .claim(NOW + 1_000, vec![claim("ordered", 10, true)])
+        .await
+        .unwrap();
+    assert_eq!(head[0].event.id, firsts[0], "the head is retried first");
+
+    // Pruning keeps events with pending deliveries, drops the rest with their deliveries.
+    let pruned = store.prune(NOW + 1).await.unwrap();
+    assert!(pruned < 4, "pending events were pruned");
+    assert!(store.event(firsts[1]).await.unwrap().is_some());
+}
+
 #[tokio::test]
 async fn sqlite_story() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("h.db"), &SqliteOptions::default()).unwrap();
     store_story(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn sqlite_delivery_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("h.db"), &SqliteOptions::default()).unwrap();
+    delivery_story(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn one_process_per_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let _first = SqliteStore::open(&path, &SqliteOptions::default()).unwrap();
+    let second = SqliteStore::open(&path, &SqliteOptions::default()).unwrap_err();
+    assert!(
+        second
+            .to_string()
+            .contains("in use by another hookgate process"),
+        "{second}"
+    );
 }
 
 #[tokio::test]

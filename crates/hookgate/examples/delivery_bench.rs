@@ -24,7 +24,10 @@ type Times = Arc<Mutex<HashMap<String, Instant>>>;
 
 async fn receive(State(seen): State<Times>, headers: HeaderMap) -> &'static str {
     let at = Instant::now();
-    if let Some(event) = headers.get("hookgate-event-id").and_then(|v| v.to_str().ok()) {
+    if let Some(event) = headers
+        .get("hookgate-event-id")
+        .and_then(|v| v.to_str().ok())
+    {
         seen.lock().unwrap().entry(event.to_owned()).or_insert(at);
     }
     "ok"
@@ -34,7 +37,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let i = ((sorted.len() - 1) as f64 * p).round() as usize;
     sorted[i]
 }
@@ -42,7 +49,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let bin = args.get(1).expect("usage: HOOKGATE_BIN SECONDS CONNECTIONS [RATE]").clone();
+    let bin = args
+        .get(1)
+        .expect("usage: HOOKGATE_BIN SECONDS CONNECTIONS [RATE]")
+        .clone();
     let seconds: u64 = args.get(2).map_or(10, |s| s.parse().unwrap());
     let connections: usize = args.get(3).map_or(64, |s| s.parse().unwrap());
     let rate: Option<f64> = args.get(4).map(|s| s.parse().unwrap());
@@ -56,7 +66,11 @@ async fn main() {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let config = format!(
         "[server]\nlisten = \"127.0.0.1:{port}\"\n[storage]\nurl = \"sqlite://{}\"\n\
          [[sources]]\nname = \"bench\"\nprovider = \"none\"\n\
@@ -75,8 +89,15 @@ async fn main() {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let ready = Instant::now();
-    while reqwest::get(format!("{base}/readyz")).await.map(|r| r.status() != 200).unwrap_or(true) {
-        assert!(ready.elapsed() < Duration::from_secs(20), "hookgate did not start");
+    while reqwest::get(format!("{base}/readyz"))
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(
+            ready.elapsed() < Duration::from_secs(20),
+            "hookgate did not start"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
@@ -84,8 +105,14 @@ async fn main() {
     let stop = Arc::new(AtomicBool::new(false));
     let errors = Arc::new(AtomicU64::new(0));
     let sent = Arc::new(AtomicU64::new(0));
-    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build().unwrap();
-    let body = format!("{{\"type\":\"bench.event\",\"pad\":\"{}\"}}", "x".repeat(900));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()
+        .unwrap();
+    let body = format!(
+        "{{\"type\":\"bench.event\",\"pad\":\"{}\"}}",
+        "x".repeat(900)
+    );
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..connections {
@@ -102,7 +129,8 @@ async fn main() {
             // Paced: each sender owns every `connections`-th slot of the schedule.
             #[allow(clippy::cast_precision_loss)]
             let interval = rate.map(|r| Duration::from_secs_f64(connections as f64 / r));
-            let mut next = start + interval.map_or(Duration::ZERO, |i| i.mul_f64(c as f64 / connections as f64));
+            let mut next = start
+                + interval.map_or(Duration::ZERO, |i| i.mul_f64(c as f64 / connections as f64));
             while !stop.load(Ordering::Relaxed) {
                 if let Some(i) = interval {
                     tokio::time::sleep_until(next.into()).await;
@@ -119,7 +147,10 @@ async fn main() {
                 match r {
                     Ok(r) if r.status() == 200 => {
                         let v: serde_json::Value = r.json().await.unwrap();
-                        acked.lock().unwrap().insert(v["id"].as_str().unwrap().to_owned(), at);
+                        acked
+                            .lock()
+                            .unwrap()
+                            .insert(v["id"].as_str().unwrap().to_owned(), at);
                     }
                     _ => {
                         errors.fetch_add(1, Ordering::Relaxed);

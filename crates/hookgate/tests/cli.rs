@@ -455,3 +455,57 @@ fn send_signs_like_the_provider_for_tokens_and_basic_auth() {
     assert_eq!(wrong.status.code(), Some(1));
     assert!(stdout(&wrong).contains("HTTP 401"), "{}", stdout(&wrong));
 }
+
+/// The commented example must stay a valid config: every `${VAR}` set to a plausible value.
+#[test]
+fn example_config_is_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap();
+    let example = root.join("hookgate.example.toml");
+    let text = std::fs::read_to_string(&example).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hookgate"));
+    command.args(["check", "--config"]).arg(&example);
+    for var in text
+        .split("${")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}'))
+        .map(|(v, _)| v)
+    {
+        // Standard Webhooks secrets must be whsec_ + base64; the rest take any text.
+        let value = if var.contains("SIGNING") || var.contains("STANDARD_WEBHOOKS") {
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        } else {
+            "example-value"
+        };
+        command.env(var, value);
+    }
+    let out = command.current_dir(root).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = stdout(&out);
+    for expected in ["billing", "deploy", "invoices", "routes  2"] {
+        assert!(
+            listed.contains(expected),
+            "{expected} missing from:\n{listed}"
+        );
+    }
+}
+
+#[test]
+fn check_reports_jq_errors_with_route_and_position() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hookgate.toml"),
+        "[[sources]]\nname = \"a\"\nprovider = \"none\"\n[[destinations]]\nname = \"d\"\ntype = \"http\"\nurl = \"http://127.0.0.1:9/\"\n[[routes]]\nsource = \"a\"\ndestinations = [\"d\"]\nfilter = '.type | startswith(\"invoice.\"'\n",
+    )
+    .unwrap();
+    let out = hookgate(&["check"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("routes[0].filter: 1:30: expected closing parenthesis"),
+        "{err}"
+    );
+}
