@@ -650,3 +650,126 @@ destinations = ["deploy"]
             .unwrap();
     assert_eq!(stdin["ref"], "-rf");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordered_destinations_keep_order_and_rate_limits_pace() {
+    let rx = Receiver::start().await;
+    // The first event fails twice: an ordered destination holds everything behind it.
+    rx.script("ordered", vec![answer(500), answer(500)], answer(200));
+    let hg = Hookgate::start(&format!(
+        r#"
+[[sources]]
+name = "app"
+provider = "none"
+[[destinations]]
+name = "ordered"
+type = "http"
+url = "{}"
+ordered = true
+retry = {{ schedule = ["200ms", "200ms"], jitter = 0.0 }}
+circuit = {{ failures = 0 }}
+[[destinations]]
+name = "paced"
+type = "http"
+url = "{}"
+rate_limit = 10
+[[routes]]
+source = "app"
+destinations = ["ordered"]
+filter = '.to == "ordered"'
+[[routes]]
+source = "app"
+destinations = ["paced"]
+filter = '.to == "paced"'
+"#,
+        rx.url("ordered"),
+        rx.url("paced")
+    ))
+    .await;
+    for n in 0..5 {
+        hg.send("app", &json!({"to": "ordered", "n": n})).await;
+    }
+    let got = rx.wait_for("ordered", 7, SETTLE).await;
+    let order: Vec<i64> = got
+        .iter()
+        .map(|r| r.json()["n"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [0, 0, 0, 1, 2, 3, 4],
+        "the head is retried first, the rest wait in order"
+    );
+
+    // 10 per second, bursts of 10: 30 events need about two seconds past the first burst.
+    let started = std::time::Instant::now();
+    for n in 0..30 {
+        hg.send("app", &json!({"to": "paced", "n": n})).await;
+    }
+    let got = rx.wait_for("paced", 30, SETTLE).await;
+    let spread = got.last().unwrap().at.duration_since(started);
+    assert!(
+        spread >= Duration::from_millis(1800),
+        "rate limit not applied: 30 in {spread:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_lists_retries_and_replays() {
+    let rx = Receiver::start().await;
+    rx.script("down", vec![], answer(500));
+    let hg = Hookgate::start(&retrying_config(&rx, "")).await;
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        events.push(hg.send("app", &json!({"to": "down"})).await);
+    }
+    for e in &events {
+        hg.deliveries_when(e, SETTLE, |l| status_is(l, "dead"))
+            .await;
+    }
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hookgate"))
+            .args(args)
+            .args(["--server", &hg.base])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let listed = cli(&["deliveries", "list", "--status", "dead"]);
+    assert_eq!(listed.matches("dlv_").count(), 3, "{listed}");
+    assert!(listed.contains("HTTP 500"), "{listed}");
+    let json: Value =
+        serde_json::from_str(&cli(&["deliveries", "list", "--status", "dead", "--json"])).unwrap();
+    assert_eq!(json["data"].as_array().unwrap().len(), 3);
+
+    rx.script("down", vec![], answer(200));
+    let retried = cli(&["deliveries", "retry", "--dead", "--destination", "down"]);
+    assert!(
+        retried.contains("3 dead deliveries are due now"),
+        "{retried}"
+    );
+    for e in &events {
+        hg.deliveries_when(e, SETTLE, |l| status_is(l, "delivered"))
+            .await;
+    }
+    let replayed = cli(&["events", "replay", &events[0], "--destination", "down"]);
+    assert!(replayed.contains("→ down (pending)"), "{replayed}");
+    let shown = cli(&["events", "show", &events[0]]);
+    assert!(shown.contains("deliveries"), "{shown}");
+    assert!(shown.contains("HTTP 500"), "{shown}");
+
+    // A bad id is one clear line and a non-zero exit.
+    let out = Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .args(["deliveries", "retry", "dlv_nope", "--server", &hg.base])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not a delivery id"), "{err}");
+}
