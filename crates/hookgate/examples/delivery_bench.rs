@@ -83,8 +83,10 @@ async fn main() {
     let mut child = Command::new(&bin)
         .args(["serve", "--config"])
         .arg(dir.path().join("hookgate.toml"))
-        .env("RUST_LOG", "warn")
+        // HOOKGATE_BENCH_LOG=hookgate_store=debug shows every commit's size and time.
+        .env("RUST_LOG", std::env::var("HOOKGATE_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::null())
+        .stderr(std::fs::File::create(std::env::temp_dir().join("delivery_bench.log")).unwrap())
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
