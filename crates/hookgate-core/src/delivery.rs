@@ -2,50 +2,18 @@
 //! creates them ([`NewDelivery`]), the store keeps them ([`Delivery`], [`Attempt`]) and the
 //! dispatcher reports on them ([`AttemptRecord`]); plus the retry schedule.
 
-use std::{fmt, str::FromStr, time::Duration};
+use std::{str::FromStr, time::Duration};
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use crate::{EventId, ParseIdError};
+use crate::EventId;
 
-/// A delivery's id, `dlv_` + UUIDv7. It is the `webhook-id` a receiver sees, the same on every
-/// retry, so a receiver can drop the duplicates that at-least-once delivery allows.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DeliveryId(Uuid);
-
-impl DeliveryId {
-    const PREFIX: &'static str = "dlv_";
-
-    #[must_use]
-    pub fn generate() -> Self {
-        Self(Uuid::now_v7())
-    }
-}
-
-impl fmt::Display for DeliveryId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", Self::PREFIX, self.0.simple())
-    }
-}
-
-impl fmt::Debug for DeliveryId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl FromStr for DeliveryId {
-    type Err = ParseIdError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let hex = s.strip_prefix(Self::PREFIX).ok_or(ParseIdError)?;
-        if hex.len() != 32 {
-            return Err(ParseIdError);
-        }
-        Uuid::try_parse(hex).map(Self).map_err(|_| ParseIdError)
-    }
-}
+crate::id::prefixed_id!(
+    /// A delivery's id, `dlv_` + UUIDv7. It is the `webhook-id` a receiver sees, the same on
+    /// every retry, so a receiver can drop the duplicates that at-least-once delivery allows.
+    DeliveryId,
+    "dlv_"
+);
 
 /// Where a delivery stands. "In flight" is not a status: it is a pending delivery whose lease
 /// has not expired, so a worker that dies mid-send leaves nothing to clean up.

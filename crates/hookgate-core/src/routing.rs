@@ -17,7 +17,7 @@ use crate::{
     delivery::{DeliveryId, NewDelivery, RetryPolicy},
     jq::{body_input, JqProgram},
     units::rfc3339_from_unix_ms,
-    EventId, Secret, CATCH_ALL_SOURCE,
+    Event, EventId, NewEvent, Secret, CATCH_ALL_SOURCE,
 };
 
 /// Where events go.
@@ -131,7 +131,33 @@ pub struct RouteInput<'a> {
     pub body: &'a [u8],
 }
 
-impl RouteInput<'_> {
+impl<'a> RouteInput<'a> {
+    /// A stored event (replays, command arguments).
+    #[must_use]
+    pub fn of(event: &'a Event) -> Self {
+        Self {
+            id: event.id,
+            source: &event.source,
+            event_type: event.event_type.as_deref(),
+            received_at_ms: event.received_at_ms,
+            headers: &event.headers,
+            body: &event.body,
+        }
+    }
+
+    /// An event about to be stored (ingest).
+    #[must_use]
+    pub fn of_new(event: &'a NewEvent) -> Self {
+        Self {
+            id: event.id,
+            source: &event.source,
+            event_type: event.event_type.as_deref(),
+            received_at_ms: event.received_at_ms,
+            headers: &event.headers,
+            body: &event.body,
+        }
+    }
+
     /// `$event` for jq.
     #[must_use]
     pub fn event_value(&self) -> serde_json::Value {

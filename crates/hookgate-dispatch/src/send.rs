@@ -350,14 +350,7 @@ fn arg_text(value: &serde_json::Value) -> String {
 }
 
 async fn send_command(cmd: &CommandDestination, delivery: &Delivery, event: &Event) -> Sent {
-    let input = RouteInput {
-        id: event.id,
-        source: &event.source,
-        event_type: event.event_type.as_deref(),
-        received_at_ms: event.received_at_ms,
-        headers: &event.headers,
-        body: &event.body,
-    };
+    let input = RouteInput::of(event);
     let needs_jq = cmd
         .args
         .iter()

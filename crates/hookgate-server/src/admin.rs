@@ -122,21 +122,7 @@ pub(crate) async fn list_events(
 ) -> Result<Json<EventList>, ApiError> {
     let Query(params) =
         params.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("limit must be between 1 and {MAX_PAGE}"),
-        ));
-    }
-    let before_seq = params
-        .cursor
-        .map(|c| {
-            c.parse::<i64>().map_err(|_| {
-                ApiError::bad_request("invalid_cursor", "cursor is not one this server issued")
-            })
-        })
-        .transpose()?;
+    let (limit, before_seq) = page_params(params.limit, params.cursor.as_deref())?;
     let page = app
         .store()
         .list_events(EventQuery { limit, before_seq })
@@ -146,6 +132,29 @@ pub(crate) async fn list_events(
         data: page.items.into_iter().map(list_item).collect(),
         next_cursor: page.next.map(|seq| seq.to_string()),
     }))
+}
+
+/// A list's `limit` (default 50, at most 500) and `cursor` (an opaque position this server
+/// issued), checked the same way for every list.
+pub(crate) fn page_params(
+    limit: Option<usize>,
+    cursor: Option<&str>,
+) -> Result<(usize, Option<i64>), ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let before_seq = cursor
+        .map(|c| {
+            c.parse::<i64>().map_err(|_| {
+                ApiError::bad_request("invalid_cursor", "cursor is not one this server issued")
+            })
+        })
+        .transpose()?;
+    Ok((limit, before_seq))
 }
 
 fn list_item(e: EventSummary) -> EventListItem {

@@ -151,17 +151,7 @@ pub(crate) async fn replay(
         .await
         .map_err(|e| storage(&e))?
         .ok_or_else(|| ApiError::not_found("event_not_found", format!("no event {id}")))?;
-    let planned = router.plan_replay(
-        &RouteInput {
-            id: event.id,
-            source: &event.source,
-            event_type: event.event_type.as_deref(),
-            received_at_ms: event.received_at_ms,
-            headers: &event.headers,
-            body: &event.body,
-        },
-        body.destination.as_deref(),
-    );
+    let planned = router.plan_replay(&RouteInput::of(&event), body.destination.as_deref());
     if planned.is_empty() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -222,21 +212,7 @@ pub(crate) async fn list(
         .map(|s| s.parse::<DeliveryStatus>())
         .transpose()
         .map_err(|e| ApiError::bad_request("invalid_query", e))?;
-    let limit = params.limit.unwrap_or(50);
-    if limit == 0 || limit > 500 {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "limit must be between 1 and 500",
-        ));
-    }
-    let before_seq = params
-        .cursor
-        .map(|c| {
-            c.parse::<i64>().map_err(|_| {
-                ApiError::bad_request("invalid_cursor", "cursor is not one this server issued")
-            })
-        })
-        .transpose()?;
+    let (limit, before_seq) = crate::admin::page_params(params.limit, params.cursor.as_deref())?;
     let page = app
         .store()
         .list_deliveries(DeliveryQuery {

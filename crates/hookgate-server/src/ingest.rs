@@ -235,14 +235,7 @@ pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<R
     };
     // Routed before the append so the deliveries share the event's transaction: once the
     // sender has its 2xx, the routing decision is as durable as the event.
-    event.deliveries = app.config().router.plan(&RouteInput {
-        id: event.id,
-        source: &event.source,
-        event_type: event.event_type.as_deref(),
-        received_at_ms: event.received_at_ms,
-        headers: &event.headers,
-        body: &event.body,
-    });
+    event.deliveries = app.config().router.plan(&RouteInput::of_new(&event));
     let appended = app
         .store()
         .append(event)

@@ -84,7 +84,10 @@ async fn main() {
         .args(["serve", "--config"])
         .arg(dir.path().join("hookgate.toml"))
         // HOOKGATE_BENCH_LOG=hookgate_store=debug shows every commit's size and time.
-        .env("RUST_LOG", std::env::var("HOOKGATE_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
+        .env(
+            "RUST_LOG",
+            std::env::var("HOOKGATE_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(std::env::temp_dir().join("delivery_bench.log")).unwrap())
         .spawn()
