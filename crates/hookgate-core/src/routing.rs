@@ -67,13 +67,27 @@ pub struct HttpDestination {
     pub deny_private_networks: bool,
 }
 
-#[derive(Debug)]
 pub struct CommandDestination {
     pub program: String,
     pub args: Vec<Arg>,
     pub env: Vec<(String, Arg)>,
     pub cwd: Option<PathBuf>,
     pub timeout: Duration,
+}
+
+/// Environment values are often credentials (`DEPLOY_TOKEN = "${…}"`): `Debug` shows their
+/// names only.
+impl std::fmt::Debug for CommandDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let env: Vec<&str> = self.env.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("CommandDestination")
+            .field("program", &self.program)
+            .field("args", &self.args)
+            .field("env", &env)
+            .field("cwd", &self.cwd)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// One argument or environment value: fixed text, or a jq expression over the event.

@@ -179,6 +179,7 @@ impl Dispatcher {
     pub async fn run(self, shutdown: CancellationToken, grace: Duration) {
         let (reports, rx) = mpsc::unbounded_channel::<Report>();
         let recorder = tokio::spawn(record_loop(self.clone(), rx));
+        let gauges = tokio::spawn(gauge_loop(self.clone(), shutdown.clone()));
         let work = self.inner.store.work_signal();
         let mut tasks = tokio::task::JoinSet::new();
         loop {
@@ -217,6 +218,7 @@ impl Dispatcher {
         }
         drop(reports);
         let _ = recorder.await;
+        gauges.abort();
     }
 
     /// Claims for every destination with room: free slots, a closed (or probing) circuit,
@@ -323,6 +325,23 @@ impl Dispatcher {
                 )
             }
         };
+        let outcome = match (&sent.verdict, &next) {
+            (Verdict::Delivered, _) => "delivered",
+            (Verdict::Gone(_), _) => "gone",
+            (_, NextStep::Dead) => "dead",
+            _ => "retry",
+        };
+        metrics::counter!("hookgate_deliveries_total", "destination" => destination.to_owned(), "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("hookgate_delivery_duration_seconds", "destination" => destination.to_owned())
+            .record(sent.duration.as_secs_f64());
+        if ok {
+            // Receipt to delivery, retries included: what the receiving application waited.
+            #[allow(clippy::cast_precision_loss)]
+            let lag = (now - claimed.event.received_at_ms).max(0) as f64 / 1000.0;
+            metrics::histogram!("hookgate_delivery_lag_seconds", "destination" => destination.to_owned())
+                .record(lag);
+        }
         if let Verdict::Gone(reason) = &sent.verdict {
             let reason = format!("{reason} (delivery {})", claimed.delivery.id);
             tracing::warn!(destination, %reason, "destination disabled");
@@ -400,6 +419,38 @@ impl Dispatcher {
                 }
                 lane.circuit.open_until = Some(Instant::now() + policy.cooldown);
             }
+        }
+    }
+}
+
+/// Publishes per-destination gauges (backlog, in flight, circuit state) every two seconds, and
+/// once at start so every series exists before the first event.
+async fn gauge_loop(dispatcher: Dispatcher, shutdown: CancellationToken) {
+    loop {
+        let backlog = dispatcher.inner.store.backlog().await.unwrap_or_default();
+        for health in dispatcher.health() {
+            let pending = backlog
+                .iter()
+                .find(|(name, _)| *name == health.destination)
+                .map_or(0, |(_, n)| *n);
+            let name = health.destination;
+            #[allow(clippy::cast_precision_loss)]
+            {
+                metrics::gauge!("hookgate_delivery_backlog", "destination" => name.clone())
+                    .set(pending as f64);
+                metrics::gauge!("hookgate_delivery_in_flight", "destination" => name.clone())
+                    .set(health.in_flight as f64);
+            }
+            let state = match health.circuit {
+                CircuitState::Closed => 0.0,
+                CircuitState::HalfOpen => 1.0,
+                CircuitState::Open => 2.0,
+            };
+            metrics::gauge!("hookgate_circuit_state", "destination" => name).set(state);
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
     }
 }

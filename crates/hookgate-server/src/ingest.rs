@@ -97,7 +97,43 @@ pub(crate) async fn handler(
     request: axum::extract::Request,
 ) -> Result<Reply, ApiError> {
     let Path(source) = source.map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))?;
-    ingest(&app, &source, incoming(request, false)).await
+    observed(
+        &app,
+        &source,
+        ingest(&app, &source, incoming(request, false)),
+    )
+    .await
+}
+
+/// Counts and times an ingest request. The `source` label is the configured source's name
+/// (`*` for everything the catch-all takes, empty for unknown names), never the raw path
+/// segment, so a sender cannot mint label values.
+async fn observed(
+    app: &App,
+    name: &str,
+    request: impl std::future::Future<Output = Result<Reply, ApiError>>,
+) -> Result<Reply, ApiError> {
+    let started = std::time::Instant::now();
+    let result = request.await;
+    let source = app
+        .config()
+        .source(name)
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    let outcome: &'static str = match &result {
+        Ok(Reply::Accepted(a)) if a.duplicate => {
+            metrics::counter!("hookgate_dedup_hits_total", "source" => source.clone()).increment(1);
+            "duplicate"
+        }
+        Ok(Reply::Accepted(_)) => "accepted",
+        Ok(Reply::Handshake(_)) => "handshake",
+        Err(e) => e.code,
+    };
+    metrics::counter!("hookgate_ingest_requests_total", "source" => source.clone(), "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!("hookgate_ingest_duration_seconds", "source" => source)
+        .record(started.elapsed().as_secs_f64());
+    result
 }
 
 /// `/in/{source}/{token}`: the token segment is read by the verifier from the URL; whether the
@@ -109,7 +145,12 @@ pub(crate) async fn handler_with_path_token(
 ) -> Result<Reply, ApiError> {
     let Path((source, _token)) =
         path.map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))?;
-    ingest(&app, &source, incoming(request, true)).await
+    observed(
+        &app,
+        &source,
+        ingest(&app, &source, incoming(request, true)),
+    )
+    .await
 }
 
 fn incoming(request: axum::extract::Request, path_token: bool) -> Incoming {

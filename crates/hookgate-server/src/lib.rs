@@ -35,9 +35,15 @@ pub struct App {
     inner: Arc<Inner>,
 }
 
+/// Renders the Prometheus text exposition of every metric recorded in this process; the
+/// binary installs the recorder and passes its renderer in, so this crate only knows the
+/// `metrics` facade.
+pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
+
 struct Inner {
     config: Arc<Config>,
     store: Arc<dyn Store>,
+    metrics: Option<MetricsRender>,
 }
 
 impl std::fmt::Debug for App {
@@ -51,7 +57,23 @@ impl std::fmt::Debug for App {
 impl App {
     pub fn new(config: Arc<Config>, store: Arc<dyn Store>) -> Self {
         Self {
-            inner: Arc::new(Inner { config, store }),
+            inner: Arc::new(Inner {
+                config,
+                store,
+                metrics: None,
+            }),
+        }
+    }
+
+    /// Serves `GET /metrics` from this renderer.
+    #[must_use]
+    pub fn with_metrics(config: Arc<Config>, store: Arc<dyn Store>, render: MetricsRender) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                metrics: Some(render),
+            }),
         }
     }
 
@@ -92,6 +114,13 @@ pub fn router(app: App) -> Router {
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
         )
         .route("/readyz", get(readyz))
+        .route(
+            "/metrics",
+            get(metrics_text).route_layer(middleware::from_fn_with_state(
+                app.clone(),
+                admin::require_access,
+            )),
+        )
         .fallback(|| async {
             ApiError::not_found(
                 "not_found",
@@ -99,6 +128,26 @@ pub fn router(app: App) -> Router {
             )
         })
         .with_state(app)
+}
+
+/// `GET /metrics`: Prometheus text, behind the admin API's access rule (names of sources
+/// and destinations are operators' business).
+async fn metrics_text(State(app): State<App>) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let render = app.inner.metrics.as_ref().ok_or_else(|| {
+        ApiError::not_found(
+            "metrics_disabled",
+            "this server was started without metrics",
+        )
+    })?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        render(),
+    )
+        .into_response())
 }
 
 async fn readyz(State(app): State<App>) -> Result<Json<serde_json::Value>, ApiError> {

@@ -213,4 +213,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     async fn disabled_destinations(&self) -> Result<Vec<DisabledDestination>, StoreError>;
+
+    /// Pending deliveries per destination (destinations with none are absent).
+    async fn backlog(&self) -> Result<Vec<(String, u64)>, StoreError>;
 }

@@ -543,6 +543,8 @@ fn commit_appends(conn: &mut Connection, batch: &mut Vec<BatchItem>) -> bool {
     let result = write_batch(conn, batch);
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     tracing::debug!(items = batch.len(), micros, "batch committed");
+    #[allow(clippy::cast_precision_loss)]
+    metrics::histogram!("hookgate_store_commit_batch_size").record(batch.len() as f64);
     match result {
         Ok((results, routed)) => {
             let mut results = results.into_iter();
@@ -640,6 +642,8 @@ fn write_batch(
     }
     let inserted = std::time::Instant::now();
     tx.commit()?;
+    // The commit is where the fsync happens: this is the durability cost per batch.
+    metrics::histogram!("hookgate_store_commit_seconds").record(inserted.elapsed().as_secs_f64());
     tracing::trace!(
         commit_micros = u64::try_from(inserted.elapsed().as_micros()).unwrap_or(u64::MAX),
         "fsync'd"
@@ -893,5 +897,9 @@ impl Store for SqliteStore {
 
     async fn disabled_destinations(&self) -> Result<Vec<DisabledDestination>, StoreError> {
         self.read(dl::disabled).await
+    }
+
+    async fn backlog(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.read(dl::backlog).await
     }
 }

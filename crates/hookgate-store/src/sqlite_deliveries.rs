@@ -455,3 +455,22 @@ pub(crate) fn list(conn: &Connection, query: &DeliveryQuery) -> Result<Page<Deli
     };
     Ok(Page { items, next })
 }
+
+pub(crate) fn backlog(conn: &Connection) -> Result<Vec<(String, u64)>, StoreError> {
+    // deliveries_queue (destination, seq) WHERE status = 0 covers this without touching rows.
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT destination, COUNT(*) FROM deliveries WHERE status = 0 GROUP BY destination",
+        )
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+            ))
+        })
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    Ok(rows)
+}

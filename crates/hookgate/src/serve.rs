@@ -96,8 +96,26 @@ async fn serve(config: Arc<Config>, origin: &str) -> anyhow::Result<()> {
     let dispatching =
         tokio::spawn(dispatcher.run(shutdown.clone(), config.server.shutdown_timeout));
 
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(&[
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            30.0, 60.0,
+        ])
+        .context("metrics buckets")?
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
+    let upkeep = metrics.clone();
+    // Histograms keep raw samples until upkeep folds them into buckets.
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    let render: hookgate_server::MetricsRender = Arc::new(move || metrics.render());
+
     hookgate_server::serve(
-        App::new(Arc::clone(&config), Arc::clone(&store)),
+        App::with_metrics(Arc::clone(&config), Arc::clone(&store), render),
         listener,
         shutdown,
     )
