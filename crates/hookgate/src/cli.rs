@@ -33,6 +33,11 @@ pub enum Command {
     Deliveries(crate::deliveries::DeliveriesArgs),
     /// List destinations; enable one a 410 disabled.
     Destinations(crate::deliveries::DestinationsArgs),
+    /// Print a shell completion script: `hookgate completions bash > /etc/bash_completion.d/hookgate`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -73,6 +78,18 @@ pub fn run() -> ExitCode {
         Command::Events(args) => crate::events::run(&args),
         Command::Deliveries(args) => crate::deliveries::run(&args),
         Command::Destinations(args) => crate::deliveries::run_destinations(&args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            use std::io::Write;
+            // Into a buffer first: clap_complete panics when stdout closes early (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "hookgate", &mut script);
+            match std::io::stdout().write_all(&script) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+                Err(e) => Err(e.into()),
+            }
+        }
     };
     match result {
         Ok(code) => code,

@@ -509,3 +509,17 @@ fn check_reports_jq_errors_with_route_and_position() {
         "{err}"
     );
 }
+
+#[test]
+fn completions_for_each_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef hookgate"), ("fish", "complete -c hookgate")] {
+        let out = hookgate(&["completions", shell], dir.path());
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        let script = stdout(&out);
+        assert!(script.contains(marker), "{shell}");
+        assert!(script.contains("deliveries"), "{shell} misses a subcommand");
+    }
+    let bad = hookgate(&["completions", "tcsh"], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+}
