@@ -67,7 +67,7 @@ pub(crate) struct ListParams {
     cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct EventListItem {
     pub id: String,
     pub source: String,
@@ -219,4 +219,30 @@ fn detail(e: Event, deliveries: Vec<crate::deliveries::DeliveryView>) -> EventDe
         verification: e.verification,
         deliveries,
     }
+}
+
+/// `GET /api/stream`: Server-Sent Events, one `event` message per event stored from now on
+/// (the JSON of a list item), with keep-alive comments. A watcher that falls more than 1024
+/// events behind gets a `lagged` message with the number skipped, then continues.
+pub(crate) async fn stream(
+    State(app): State<App>,
+) -> axum::response::sse::Sse<
+    impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use tokio::sync::broadcast::error::RecvError;
+    let rx = app.subscribe();
+    let events = futures_util::stream::unfold(rx, |mut rx| async move {
+        let message = match rx.recv().await {
+            Ok(item) => Event::default()
+                .event("event")
+                .id(item.id.clone())
+                .json_data(&item)
+                .ok()?,
+            Err(RecvError::Lagged(n)) => Event::default().event("lagged").data(n.to_string()),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok(message), rx))
+    });
+    Sse::new(events).keep_alive(KeepAlive::default())
 }

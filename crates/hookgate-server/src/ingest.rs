@@ -277,11 +277,24 @@ pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<R
     // Routed before the append so the deliveries share the event's transaction: once the
     // sender has its 2xx, the routing decision is as durable as the event.
     event.deliveries = app.config().router.plan(&RouteInput::of_new(&event));
+    // Built only when someone is watching `/api/stream`; sent only once the event is durable.
+    let live = app.has_watchers().then(|| crate::admin::EventListItem {
+        id: event.id.to_string(),
+        source: event.source.clone(),
+        received_at: hookgate_core::units::rfc3339_from_unix_ms(event.received_at_ms),
+        event_type: event.event_type.clone(),
+        dedup_key: event.dedup_key.clone(),
+        body_size: u64::try_from(event.body.len()).unwrap_or(u64::MAX),
+        verification: event.verification.clone(),
+    });
     let appended = app
         .store()
         .append(event)
         .await
         .map_err(|e| ApiError::storage_unavailable(&e))?;
+    if let (Some(item), false) = (live, appended.duplicate) {
+        app.publish(item);
+    }
     Ok(Reply::Accepted(Accepted {
         id: appended.id.to_string(),
         duplicate: appended.duplicate,

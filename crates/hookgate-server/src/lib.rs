@@ -29,6 +29,9 @@ use hookgate_core::Config;
 use hookgate_store::Store;
 pub use serve::serve;
 
+/// Events a slow `/api/stream` watcher may fall behind before it is told it lagged.
+const LIVE_BACKLOG: usize = 1024;
+
 /// What every handler shares: the configuration and the store.
 #[derive(Clone)]
 pub struct App {
@@ -44,6 +47,8 @@ struct Inner {
     config: Arc<Config>,
     store: Arc<dyn Store>,
     metrics: Option<MetricsRender>,
+    /// Events as they are stored, for `/api/stream` watchers (the CLI's `events tail`).
+    live: tokio::sync::broadcast::Sender<admin::EventListItem>,
 }
 
 impl std::fmt::Debug for App {
@@ -61,6 +66,7 @@ impl App {
                 config,
                 store,
                 metrics: None,
+                live: tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
             }),
         }
     }
@@ -73,6 +79,7 @@ impl App {
                 config,
                 store,
                 metrics: Some(render),
+                live: tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
             }),
         }
     }
@@ -86,6 +93,19 @@ impl App {
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
     }
+
+    pub(crate) fn has_watchers(&self) -> bool {
+        self.inner.live.receiver_count() > 0
+    }
+
+    pub(crate) fn publish(&self, item: admin::EventListItem) {
+        // No watcher left is not an error: the event is stored either way.
+        let _ = self.inner.live.send(item);
+    }
+
+    pub(crate) fn subscribe(&self) -> tokio::sync::broadcast::Receiver<admin::EventListItem> {
+        self.inner.live.subscribe()
+    }
 }
 
 /// All routes. Unknown paths answer the JSON error body too.
@@ -93,6 +113,7 @@ pub fn router(app: App) -> Router {
     let api = Router::new()
         .route("/events", get(admin::list_events))
         .route("/events/{id}", get(admin::show_event))
+        .route("/stream", get(admin::stream))
         .route("/events/{id}/replay", post(deliveries::replay))
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/retry", post(deliveries::retry_dead))

@@ -51,6 +51,9 @@ pub enum EventsCommand {
     },
     /// One event in full: headers, body, verification, deliveries and their attempts.
     Show { id: String },
+    /// Follow events as they are stored, like `tail -f` (one line each; `--json`: one JSON
+    /// object per line). Ctrl-C stops.
+    Tail,
     /// Deliver a stored event again: to every route the current config gives it, or to one
     /// destination.
     Replay {
@@ -87,6 +90,7 @@ pub fn run(args: &EventsArgs) -> anyhow::Result<ExitCode> {
                     print_event(&event);
                 }
             }
+            EventsCommand::Tail => tail(&args.server).await?,
             EventsCommand::Replay { id, destination } => {
                 let body = match destination {
                     Some(d) => serde_json::json!({ "destination": d }),
@@ -115,6 +119,88 @@ pub fn run(args: &EventsArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Reads `/api/stream` (Server-Sent Events) and prints each event as it arrives.
+async fn tail(server: &ServerArgs) -> anyhow::Result<()> {
+    use std::io::Write;
+    let base = server.server.trim_end_matches('/');
+    let mut request = reqwest::Client::new().get(format!("{base}/api/stream"));
+    if let Some(token) = &server.token {
+        request = request.bearer_auth(token);
+    }
+    let mut response = request
+        .send()
+        .await
+        .with_context(|| format!("cannot reach hookgate at {base}"))?;
+    if !response.status().is_success() {
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let message = body
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or("no error message");
+        bail!("{status}: {message}");
+    }
+    if !server.json {
+        eprintln!("following events at {base} (Ctrl-C stops)");
+    }
+    let mut pending = String::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .with_context(|| format!("the stream from {base} broke"))?
+    {
+        pending.push_str(&String::from_utf8_lossy(&chunk));
+        // SSE messages end with a blank line; keep a partial one for the next chunk.
+        while let Some(end) = pending.find("\n\n") {
+            let message: String = pending.drain(..end + 2).collect();
+            let mut kind = "message";
+            let mut data = String::new();
+            for line in message.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    kind = if v.trim() == "event" {
+                        "event"
+                    } else {
+                        "other"
+                    };
+                    if v.trim() == "lagged" {
+                        kind = "lagged";
+                    }
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            let mut out = std::io::stdout().lock();
+            let written = match kind {
+                "event" if server.json => writeln!(out, "{data}"),
+                "event" => {
+                    let e: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
+                    writeln!(
+                        out,
+                        "{}  {}  {:<16} {:<24} {}",
+                        text(&e, "/id"),
+                        text(&e, "/received_at"),
+                        text(&e, "/source"),
+                        text(&e, "/type"),
+                        text(&e, "/verification/status")
+                    )
+                }
+                "lagged" => {
+                    eprintln!(
+                        "(fell behind: {data} events not shown; `hookgate events list` has them)"
+                    );
+                    Ok(())
+                }
+                _ => Ok(()),
+            };
+            // A closed stdout (`| head`) ends the tail quietly.
+            if written.and_then(|()| out.flush()).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// GETs an admin API path; API errors become their message, so the CLI prints one clear line.

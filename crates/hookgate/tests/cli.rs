@@ -513,7 +513,11 @@ fn check_reports_jq_errors_with_route_and_position() {
 #[test]
 fn completions_for_each_shell() {
     let dir = tempfile::tempdir().unwrap();
-    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef hookgate"), ("fish", "complete -c hookgate")] {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef hookgate"),
+        ("fish", "complete -c hookgate"),
+    ] {
         let out = hookgate(&["completions", shell], dir.path());
         assert!(out.status.success(), "{shell}: {}", stderr(&out));
         let script = stdout(&out);

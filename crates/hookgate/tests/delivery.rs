@@ -773,3 +773,50 @@ async fn cli_lists_retries_and_replays() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("not a delivery id"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_tail_follows_new_events() {
+    let hg = Hookgate::start("[[sources]]\nname = \"*\"\nprovider = \"none\"\n").await;
+    let mut tail = tokio::process::Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .args(["events", "tail", "--json", "--server", &hg.base])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdout = tail.stdout.take().unwrap();
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    // Events stored before the watcher connected are not shown: send probes until one
+    // comes through, so the test does not depend on how fast the tail process starts.
+    let deadline = std::time::Instant::now() + SETTLE;
+    loop {
+        hg.send("probe", &json!({})).await;
+        if let Ok(line) = tokio::time::timeout(Duration::from_millis(200), lines.next_line()).await
+        {
+            assert!(line.unwrap().unwrap().contains("\"probe\""));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tail never showed an event"
+        );
+    }
+    let a = hg.send("first", &json!({"n": 1})).await;
+    let b = hg.send("second", &json!({"n": 2})).await;
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let line = tokio::time::timeout(SETTLE, lines.next_line())
+            .await
+            .expect("tail printed nothing")
+            .unwrap()
+            .expect("tail ended");
+        let e: Value = serde_json::from_str(&line).unwrap();
+        if e["source"] != "probe" {
+            seen.push((
+                e["id"].as_str().unwrap().to_owned(),
+                e["source"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    assert_eq!(seen, [(a, "first".to_owned()), (b, "second".to_owned())]);
+    tail.kill().await.unwrap();
+}
