@@ -150,6 +150,37 @@ impl Dispatcher {
         })
     }
 
+    /// Takes a reloaded configuration's destinations: new ones get a lane, changed ones a
+    /// new sender (their circuit and in-flight count carry over), removed ones stop being
+    /// claimed for (a send already running finishes; one claimed but not started is given
+    /// back).
+    ///
+    /// # Errors
+    /// An HTTP client cannot be built; nothing is changed then.
+    pub fn reload(&self, router: &Router) -> Result<(), reqwest::Error> {
+        let mut fresh = HashMap::new();
+        for destination in &router.destinations {
+            fresh.insert(destination.name.clone(), lane(Arc::clone(destination))?);
+        }
+        let Ok(mut lanes) = self.inner.lanes.lock() else {
+            return Ok(());
+        };
+        for (name, mut new) in fresh {
+            if let Some(old) = lanes.remove(&name) {
+                new.in_flight = old.in_flight;
+                new.circuit = old.circuit;
+                new.last_error = old.last_error;
+                new.delivered = old.delivered;
+                new.failed = old.failed;
+            }
+            lanes.insert(name, new);
+        }
+        lanes.retain(|name, _| router.destination(name).is_some());
+        drop(lanes);
+        self.inner.freed.notify_one();
+        Ok(())
+    }
+
     /// Every destination's health, sorted by name.
     #[must_use]
     pub fn health(&self) -> Vec<Health> {

@@ -136,7 +136,8 @@ pub(crate) async fn replay(
         .map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?
         .map(|Json(b)| b)
         .unwrap_or_default();
-    let router = &app.config().router;
+    let config = app.config();
+    let router = &config.router;
     if let Some(name) = &body.destination {
         if router.destination(name).is_none() {
             return Err(ApiError::bad_request(

@@ -276,7 +276,7 @@ pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<R
     };
     // Routed before the append so the deliveries share the event's transaction: once the
     // sender has its 2xx, the routing decision is as durable as the event.
-    event.deliveries = app.config().router.plan(&RouteInput::of_new(&event));
+    event.deliveries = config.router.plan(&RouteInput::of_new(&event));
     // Built only when someone is watching `/api/stream`; sent only once the event is durable.
     let live = app.has_watchers().then(|| crate::admin::EventListItem {
         id: event.id.to_string(),

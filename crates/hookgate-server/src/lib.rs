@@ -44,7 +44,9 @@ pub struct App {
 pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
 
 struct Inner {
-    config: Arc<Config>,
+    /// Swapped whole by a reload; each request takes one snapshot and keeps it, so a reload
+    /// never changes the rules under a request in flight.
+    config: std::sync::RwLock<Arc<Config>>,
     store: Arc<dyn Store>,
     metrics: Option<MetricsRender>,
     /// Events as they are stored, for `/api/stream` watchers (the CLI's `events tail`).
@@ -54,7 +56,7 @@ struct Inner {
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App")
-            .field("sources", &self.inner.config.sources.len())
+            .field("sources", &self.config().sources.len())
             .finish_non_exhaustive()
     }
 }
@@ -63,7 +65,7 @@ impl App {
     pub fn new(config: Arc<Config>, store: Arc<dyn Store>) -> Self {
         Self {
             inner: Arc::new(Inner {
-                config,
+                config: std::sync::RwLock::new(config),
                 store,
                 metrics: None,
                 live: tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
@@ -76,7 +78,7 @@ impl App {
     pub fn with_metrics(config: Arc<Config>, store: Arc<dyn Store>, render: MetricsRender) -> Self {
         Self {
             inner: Arc::new(Inner {
-                config,
+                config: std::sync::RwLock::new(config),
                 store,
                 metrics: Some(render),
                 live: tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
@@ -85,8 +87,25 @@ impl App {
     }
 
     #[must_use]
-    pub fn config(&self) -> &Arc<Config> {
-        &self.inner.config
+    pub fn config(&self) -> Arc<Config> {
+        // A poisoned lock still holds a whole, valid config (writers only swap an Arc).
+        let guard = self
+            .inner
+            .config
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(&guard)
+    }
+
+    /// Serves `config` from now on (a reload). Requests already running keep the one they
+    /// started with.
+    pub fn replace_config(&self, config: Arc<Config>) {
+        let mut guard = self
+            .inner
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard = config;
     }
 
     #[must_use]

@@ -18,6 +18,75 @@ use crate::cli::{LogFormat, ServeArgs};
 
 const DEFAULT_CONFIG: &str = "hookgate.toml";
 
+/// The file the config comes from, if any (the embedded default has none to reload).
+fn config_file(path: Option<&Path>) -> Option<PathBuf> {
+    match path {
+        Some(p) => Some(p.to_path_buf()),
+        None => Path::new(DEFAULT_CONFIG)
+            .exists()
+            .then(|| PathBuf::from(DEFAULT_CONFIG)),
+    }
+}
+
+/// How often the config file's modification time is checked.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// Reloads the config on SIGHUP and whenever its file changes. A config that does not load
+/// or validate is refused, with the reason logged, and the running one keeps serving.
+/// `server.listen` and `[storage]` need a restart: a change to them is logged and ignored.
+async fn reload_forever(
+    path: PathBuf,
+    app: App,
+    dispatcher: hookgate_dispatch::Dispatcher,
+    shutdown: CancellationToken,
+) {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut seen = modified(&path);
+    let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP; reloading on file changes only");
+            None
+        }
+    };
+    loop {
+        let why = tokio::select! {
+            () = shutdown.cancelled() => return,
+            Some(()) = async { match &mut hangup { Some(s) => s.recv().await, None => None } } => "SIGHUP",
+            () = tokio::time::sleep(WATCH_EVERY) => {
+                let now = modified(&path);
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+                "file changed"
+            }
+        };
+        let current = app.config();
+        match load_config(Some(&path)) {
+            Err(e) => {
+                tracing::error!(reason = %format!("{e:#}"), trigger = why, "config reload refused; still serving the previous configuration");
+            }
+            Ok((mut next, _)) => {
+                if next.server.listen != current.server.listen {
+                    tracing::warn!("server.listen changed: takes effect after a restart");
+                    next.server.listen = current.server.listen;
+                }
+                if next.storage.url != current.storage.url {
+                    tracing::warn!("storage.url changed: takes effect after a restart");
+                    next.storage.url = current.storage.url.clone();
+                }
+                if let Err(e) = dispatcher.reload(&next.router) {
+                    tracing::error!(error = %e, "config reload refused: cannot set up the destinations");
+                    continue;
+                }
+                app.replace_config(Arc::new(next));
+                tracing::info!(trigger = why, "configuration reloaded");
+            }
+        }
+    }
+}
+
 /// Loads `--config FILE`, else `./hookgate.toml` if present, else the embedded default. Returns
 /// the config and a description of where it came from.
 pub fn load_config(path: Option<&Path>) -> anyhow::Result<(Config, String)> {
@@ -62,11 +131,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(Arc::new(config), &origin))?;
+    let path = config_file(args.config.config.as_deref());
+    runtime.block_on(serve(Arc::new(config), &origin, path))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(config: Arc<Config>, origin: &str) -> anyhow::Result<()> {
+async fn serve(
+    config: Arc<Config>,
+    origin: &str,
+    config_path: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let StorageUrl::Sqlite(path) = &config.storage.url;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -93,8 +167,11 @@ async fn serve(config: Arc<Config>, origin: &str) -> anyhow::Result<()> {
 
     let dispatcher = hookgate_dispatch::Dispatcher::new(Arc::clone(&store), &config.router)
         .context("cannot set up the destinations")?;
-    let dispatching =
-        tokio::spawn(dispatcher.run(shutdown.clone(), config.server.shutdown_timeout));
+    let dispatching = tokio::spawn(
+        dispatcher
+            .clone()
+            .run(shutdown.clone(), config.server.shutdown_timeout),
+    );
 
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .set_buckets(&[
@@ -114,12 +191,17 @@ async fn serve(config: Arc<Config>, origin: &str) -> anyhow::Result<()> {
     });
     let render: hookgate_server::MetricsRender = Arc::new(move || metrics.render());
 
-    hookgate_server::serve(
-        App::with_metrics(Arc::clone(&config), Arc::clone(&store), render),
-        listener,
-        shutdown,
-    )
-    .await?;
+    let app = App::with_metrics(Arc::clone(&config), Arc::clone(&store), render);
+    if let Some(path) = config_path {
+        tokio::spawn(reload_forever(
+            path,
+            app.clone(),
+            dispatcher,
+            shutdown.clone(),
+        ));
+    }
+
+    hookgate_server::serve(app, listener, shutdown).await?;
     // Sends in flight get the same grace as requests; their reports are written before the
     // store closes.
     if let Err(e) = dispatching.await {

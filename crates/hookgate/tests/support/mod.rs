@@ -187,11 +187,11 @@ impl Hookgate {
     pub async fn start(config: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let text = format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\nshutdown_timeout = \"2s\"\n[storage]\nurl = \"sqlite://{}\"\n{config}",
-            dir.path().join("hookgate.db").display()
-        );
-        std::fs::write(dir.path().join("hookgate.toml"), text).unwrap();
+        std::fs::write(
+            dir.path().join("hookgate.toml"),
+            Self::text(dir.path(), port, config),
+        )
+        .unwrap();
         let mut hg = Self {
             dir,
             base: format!("http://127.0.0.1:{port}"),
@@ -201,6 +201,25 @@ impl Hookgate {
         };
         hg.spawn().await;
         hg
+    }
+
+    fn text(dir: &Path, port: u16, config: &str) -> String {
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\nshutdown_timeout = \"2s\"\n[storage]\nurl = \"sqlite://{}\"\n{config}",
+            dir.join("hookgate.db").display()
+        )
+    }
+
+    /// Replaces the config file in one step (write, then rename), as an editor or a deploy
+    /// tool would, so the server never reads half a file.
+    pub fn rewrite(&self, config: &str) {
+        let tmp = self.dir.path().join("hookgate.toml.new");
+        std::fs::write(&tmp, Self::text(self.dir.path(), self.port, config)).unwrap();
+        std::fs::rename(&tmp, self.dir.path().join("hookgate.toml")).unwrap();
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
     }
 
     pub fn path(&self) -> &Path {
