@@ -16,6 +16,7 @@ use hookgate_core::{units::rfc3339_from_unix_ms, Event, EventId, Verification};
 use hookgate_store::{EventQuery, EventSummary};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{error::ApiError, App};
 
@@ -61,13 +62,28 @@ pub(crate) async fn require_access(
     Ok(next.run(request).await)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListParams {
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{1,18}$")]
     cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An event id in a path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct EventIdPath {
+    /// `evt_` and 32 hex digits.
+    #[param(pattern = r"^evt_[0-9a-f]{32}$")]
+    #[allow(dead_code)]
+    id: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EventListItem {
     pub id: String,
     pub source: String,
@@ -76,23 +92,46 @@ pub struct EventListItem {
     pub event_type: Option<String>,
     pub dedup_key: Option<String>,
     pub body_size: u64,
+    #[schema(value_type = VerificationSchema)]
     pub verification: Verification,
 }
 
-#[derive(Debug, Serialize)]
+/// What verification established (`status`: `verified`, or `unverified` for provider `none`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Verification)]
+pub struct VerificationSchema {
+    pub provider: String,
+    pub status: String,
+    pub secret_index: Option<u64>,
+    pub timestamp: Option<i64>,
+}
+
+/// Every error: a stable machine code and a message for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EventList {
     pub data: Vec<EventListItem>,
     /// Pass as `cursor` for the next (older) page; null on the last page.
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Header {
     pub name: String,
     pub value: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EventDetail {
     pub id: String,
     pub source: String,
@@ -107,6 +146,7 @@ pub struct EventDetail {
     pub body: String,
     /// `utf8` or `base64`.
     pub body_encoding: &'static str,
+    #[schema(value_type = VerificationSchema)]
     pub verification: Verification,
     /// Where the event went: one delivery per destination its routes chose (and per replay),
     /// each with every attempt.
@@ -116,6 +156,12 @@ pub struct EventDetail {
 const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 500;
 
+/// Events, newest first.
+#[utoipa::path(get, path = "/api/events", tag = "events", params(ListParams),
+    responses(
+        (status = 200, description = "A page of events", body = EventList),
+        (status = 400, description = "Malformed id, query or body", body = ErrorBody),
+    ))]
 pub(crate) async fn list_events(
     State(app): State<App>,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
@@ -169,6 +215,14 @@ fn list_item(e: EventSummary) -> EventListItem {
     }
 }
 
+/// One event in full, with its deliveries and their attempts.
+#[utoipa::path(get, path = "/api/events/{id}", tag = "events",
+    params(EventIdPath),
+    responses(
+        (status = 200, description = "The event", body = EventDetail),
+        (status = 400, description = "Malformed id, query or body", body = ErrorBody),
+        (status = 404, description = "No such event", body = ErrorBody),
+    ))]
 pub(crate) async fn show_event(
     State(app): State<App>,
     Path(id): Path<String>,
@@ -224,6 +278,8 @@ fn detail(e: Event, deliveries: Vec<crate::deliveries::DeliveryView>) -> EventDe
 /// `GET /api/stream`: Server-Sent Events, one `event` message per event stored from now on
 /// (the JSON of a list item), with keep-alive comments. A watcher that falls more than 1024
 /// events behind gets a `lagged` message with the number skipped, then continues.
+#[utoipa::path(get, path = "/api/stream", tag = "events",
+    responses((status = 200, description = "Server-Sent Events: `event` messages carrying an event list item as JSON; `lagged` with the number skipped", content_type = "text/event-stream", body = String)))]
 pub(crate) async fn stream(
     State(app): State<App>,
 ) -> axum::response::sse::Sse<

@@ -15,6 +15,9 @@ use hookgate_core::{
 };
 use hookgate_store::{DeadFilter, DeliveryDetail, DeliveryQuery, RetryOutcome};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::admin::ErrorBody;
 
 use crate::{error::ApiError, App};
 
@@ -28,7 +31,7 @@ fn storage(e: &hookgate_store::StoreError) -> ApiError {
     ApiError::storage_unavailable(e)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AttemptView {
     pub n: u32,
     pub started_at: String,
@@ -40,7 +43,7 @@ pub struct AttemptView {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryView {
     pub id: String,
     pub event_id: String,
@@ -58,6 +61,7 @@ pub struct DeliveryView {
     pub updated_at: String,
     /// Present when the route's transform replaced the body.
     pub transformed: bool,
+    /// Every attempt, oldest first (in event and delivery details; not in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<Vec<AttemptView>>,
 }
@@ -98,13 +102,14 @@ pub(crate) fn detail_view(d: DeliveryDetail) -> DeliveryView {
     delivery_view(d.delivery, Some(d.attempts))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReplayBody {
+    /// Only this destination (even if no route leads there).
     destination: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Replayed {
     pub event_id: String,
     pub deliveries: Vec<DeliveryView>,
@@ -124,23 +129,29 @@ fn parse_delivery_id(id: &str) -> Result<DeliveryId, ApiError> {
     })
 }
 
+#[utoipa::path(post, path = "/api/events/{id}/replay", tag = "deliveries",
+    params(crate::admin::EventIdPath),
+    request_body(content = Option<ReplayBody>, description = "Optional: one destination"),
+    responses(
+        (status = 202, description = "New deliveries, due now", body = Replayed),
+        (status = 400, description = "Malformed id, query or body", body = ErrorBody),
+        (status = 404, description = "No such event, or no such destination", body = ErrorBody),
+        (status = 409, description = "No route takes this event", body = ErrorBody),
+    ))]
 /// `POST /api/events/{id}/replay`: new deliveries of a stored event, to every route the
 /// current config gives it, or to one destination (`{"destination": "billing"}`).
 pub(crate) async fn replay(
     State(app): State<App>,
     Path(id): Path<String>,
-    body: Result<Option<Json<ReplayBody>>, JsonRejection>,
+    body: Result<Option<Json<serde_json::Value>>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Replayed>), ApiError> {
     let id = parse_event_id(&id)?;
-    let body = body
-        .map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?
-        .map(|Json(b)| b)
-        .unwrap_or_default();
+    let body: ReplayBody = object_body(body)?;
     let config = app.config();
     let router = &config.router;
     if let Some(name) = &body.destination {
         if router.destination(name).is_none() {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::not_found(
                 "unknown_destination",
                 format!("no destination is named \"{name}\""),
             ));
@@ -187,20 +198,40 @@ pub(crate) async fn replay(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct DeliveryParams {
+    /// `pending`, `delivered` or `dead`.
+    #[param(pattern = "^(pending|delivered|dead)$")]
     status: Option<String>,
     destination: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
+    #[param(pattern = r"^[0-9]{1,18}$")]
     cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// A delivery id in a path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct DeliveryIdPath {
+    /// `dlv_` and 32 hex digits.
+    #[param(pattern = r"^dlv_[0-9a-f]{32}$")]
+    #[allow(dead_code)]
+    id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryList {
     pub data: Vec<DeliveryView>,
     pub next_cursor: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/deliveries", tag = "deliveries", params(DeliveryParams),
+    responses(
+        (status = 200, description = "A page of deliveries, newest first", body = DeliveryList),
+        (status = 400, description = "Malformed id, query or body", body = ErrorBody),
+    ))]
 /// `GET /api/deliveries?status=dead&destination=billing`
 pub(crate) async fn list(
     State(app): State<App>,
@@ -234,6 +265,13 @@ pub(crate) async fn list(
     }))
 }
 
+#[utoipa::path(get, path = "/api/deliveries/{id}", tag = "deliveries",
+    params(DeliveryIdPath),
+    responses(
+        (status = 200, description = "The delivery with its attempts", body = DeliveryView),
+        (status = 400, description = "Malformed id, query or body", body = ErrorBody),
+        (status = 404, description = "No such delivery", body = ErrorBody),
+    ))]
 /// `GET /api/deliveries/{id}`
 pub(crate) async fn show(
     State(app): State<App>,
@@ -249,6 +287,14 @@ pub(crate) async fn show(
     Ok(Json(detail_view(detail)))
 }
 
+#[utoipa::path(post, path = "/api/deliveries/{id}/retry", tag = "deliveries",
+    params(DeliveryIdPath),
+    responses(
+        (status = 200, description = "Pending again, due now", body = DeliveryView),
+        (status = 400, description = "Malformed id, query or body", body = ErrorBody),
+        (status = 404, description = "No such delivery", body = ErrorBody),
+        (status = 409, description = "Already delivered: replay the event instead", body = ErrorBody),
+    ))]
 /// `POST /api/deliveries/{id}/retry`: a dead (or waiting) delivery, due now.
 pub(crate) async fn retry(
     State(app): State<App>,
@@ -274,34 +320,85 @@ pub(crate) async fn retry(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BulkBody {
     destination: Option<String>,
-    /// RFC 3339; deliveries created at or after.
+    /// RFC 3339 UTC; deliveries created at or after.
+    #[schema(
+        pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]00:00)$"
+    )]
     since: Option<String>,
-    /// RFC 3339; deliveries created at or before.
+    /// RFC 3339 UTC; deliveries created at or before.
+    #[schema(
+        pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]00:00)$"
+    )]
     until: Option<String>,
     /// At most this many in this call (default 500, at most 5000); call again while
     /// `remaining` is above 0.
+    #[schema(minimum = 1, maximum = 5000)]
+    #[serde(default, deserialize_with = "whole_number")]
     limit: Option<usize>,
 }
 
-#[derive(Debug, Serialize)]
+/// An optional JSON object body: absent or `null` is the default; anything but an object is
+/// refused (serde would otherwise read `[null]` as a struct written as a list).
+fn object_body<T: serde::de::DeserializeOwned + Default>(
+    body: Result<Option<Json<serde_json::Value>>, JsonRejection>,
+) -> Result<T, ApiError> {
+    let value = body
+        .map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?
+        .map(|Json(v)| v);
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(T::default()),
+        Some(v @ serde_json::Value::Object(_)) => serde_json::from_value(v)
+            .map_err(|e| ApiError::bad_request("invalid_body", e.to_string())),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_body",
+            "the body must be a JSON object (or nothing)",
+        )),
+    }
+}
+
+/// JSON Schema's `integer` includes `571.0`; so does this.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let whole = n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= 1e15)
+            .map(|f| {
+                // Exact: a whole number below 2^53 converts without loss.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let n = f as u64;
+                n
+            })
+    });
+    whole
+        .and_then(|n| usize::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("limit must be a whole number"))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BulkRetried {
     pub retried: u64,
     pub remaining: u64,
 }
 
+#[utoipa::path(post, path = "/api/deliveries/retry", tag = "deliveries",
+    request_body(content = Option<BulkBody>, description = "Filters; all optional"),
+    responses(
+        (status = 200, description = "How many were retried and how many remain", body = BulkRetried),
+        (status = 400, description = "Malformed id, query or body", body = ErrorBody),
+    ))]
 /// `POST /api/deliveries/retry`: dead deliveries by destination and time range, in chunks.
 pub(crate) async fn retry_dead(
     State(app): State<App>,
-    body: Result<Option<Json<BulkBody>>, JsonRejection>,
+    body: Result<Option<Json<serde_json::Value>>, JsonRejection>,
 ) -> Result<Json<BulkRetried>, ApiError> {
-    let body = body
-        .map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?
-        .map(|Json(b)| b)
-        .unwrap_or_default();
+    let body: BulkBody = object_body(body)?;
     let time = |t: Option<String>, field: &str| {
         t.map(|t| {
             parse_rfc3339_ms(&t)
@@ -332,7 +429,7 @@ pub(crate) async fn retry_dead(
     }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DestinationView {
     pub name: String,
     #[serde(rename = "type")]
@@ -346,6 +443,8 @@ pub struct DestinationView {
     pub ordered: bool,
 }
 
+#[utoipa::path(get, path = "/api/destinations", tag = "destinations",
+    responses((status = 200, description = "Every configured destination", body = Vec<DestinationView>)))]
 /// `GET /api/destinations`
 pub(crate) async fn destinations(
     State(app): State<App>,
@@ -401,6 +500,12 @@ async fn set_enabled(app: &App, name: &str, enabled: bool) -> Result<StatusCode,
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/destinations/{name}/enable", tag = "destinations",
+    params(("name" = String, Path)),
+    responses(
+        (status = 204, description = "Enabled"),
+        (status = 404, description = "No such destination", body = ErrorBody),
+    ))]
 /// `POST /api/destinations/{name}/enable`: after a `410 Gone`, or an operator's disable.
 pub(crate) async fn enable(
     State(app): State<App>,
@@ -409,6 +514,12 @@ pub(crate) async fn enable(
     set_enabled(&app, &name, true).await
 }
 
+#[utoipa::path(post, path = "/api/destinations/{name}/disable", tag = "destinations",
+    params(("name" = String, Path)),
+    responses(
+        (status = 204, description = "Disabled"),
+        (status = 404, description = "No such destination", body = ErrorBody),
+    ))]
 /// `POST /api/destinations/{name}/disable`: deliveries wait until it is enabled again.
 pub(crate) async fn disable(
     State(app): State<App>,

@@ -13,6 +13,7 @@ pub mod admin;
 pub mod deliveries;
 mod error;
 pub mod ingest;
+mod openapi;
 mod serve;
 
 use std::{sync::Arc, time::Duration};
@@ -133,6 +134,7 @@ pub fn router(app: App) -> Router {
         .route("/events", get(admin::list_events))
         .route("/events/{id}", get(admin::show_event))
         .route("/stream", get(admin::stream))
+        .route("/openapi.json", get(openapi::document))
         .route("/events/{id}/replay", post(deliveries::replay))
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/retry", post(deliveries::retry_dead))

@@ -296,7 +296,7 @@ async fn retries_dead_letters_replay_and_retry() {
         .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
-        (400, Some("unknown_destination"))
+        (404, Some("unknown_destination"))
     );
 
     // Bulk retry of dead deliveries by destination.
