@@ -71,6 +71,25 @@ pub(crate) struct ListParams {
     /// `next_cursor` of the previous page.
     #[param(pattern = r"^[0-9]{1,18}$")]
     cursor: Option<String>,
+    /// Only events of this source (as stored: for the catch-all, the name in the URL).
+    source: Option<String>,
+    /// Only events of this type.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    event_type: Option<String>,
+    /// Only events with a delivery in this status: `dead` lists what could not be delivered.
+    #[param(pattern = "^(pending|delivered|dead)$")]
+    delivery_status: Option<String>,
+    /// Received at or after (RFC 3339 UTC).
+    #[param(
+        pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]00:00)$"
+    )]
+    since: Option<String>,
+    /// Received at or before (RFC 3339 UTC).
+    #[param(
+        pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]00:00)$"
+    )]
+    until: Option<String>,
 }
 
 /// An event id in a path.
@@ -94,6 +113,15 @@ pub struct EventListItem {
     pub body_size: u64,
     #[schema(value_type = VerificationSchema)]
     pub verification: Verification,
+    /// The event's deliveries by status.
+    pub deliveries: DeliveryCountsView,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct DeliveryCountsView {
+    pub pending: u64,
+    pub delivered: u64,
+    pub dead: u64,
 }
 
 /// What verification established (`status`: `verified`, or `unverified` for provider `none`).
@@ -169,9 +197,29 @@ pub(crate) async fn list_events(
     let Query(params) =
         params.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let (limit, before_seq) = page_params(params.limit, params.cursor.as_deref())?;
+    let time = |t: Option<&str>, field: &str| {
+        t.map(|t| {
+            hookgate_core::units::parse_rfc3339_ms(t)
+                .map_err(|m| ApiError::bad_request("invalid_query", format!("{field}: {m}")))
+        })
+        .transpose()
+    };
+    let query = EventQuery {
+        limit,
+        before_seq,
+        source: params.source,
+        event_type: params.event_type,
+        delivery_status: params
+            .delivery_status
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(|e: String| ApiError::bad_request("invalid_query", e))?,
+        from_ms: time(params.since.as_deref(), "since")?,
+        to_ms: time(params.until.as_deref(), "until")?,
+    };
     let page = app
         .store()
-        .list_events(EventQuery { limit, before_seq })
+        .list_events(query)
         .await
         .map_err(|e| ApiError::storage_unavailable(&e))?;
     Ok(Json(EventList {
@@ -212,6 +260,11 @@ fn list_item(e: EventSummary) -> EventListItem {
         dedup_key: e.dedup_key,
         body_size: e.body_size,
         verification: e.verification,
+        deliveries: DeliveryCountsView {
+            pending: e.deliveries.pending,
+            delivered: e.deliveries.delivered,
+            dead: e.deliveries.dead,
+        },
     }
 }
 

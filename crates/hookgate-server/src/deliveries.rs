@@ -441,6 +441,16 @@ pub struct DestinationView {
     pub disabled_since: Option<String>,
     pub max_in_flight: usize,
     pub ordered: bool,
+    /// Pending deliveries waiting for it.
+    pub backlog: u64,
+    /// `closed`, `open` (nothing is sent until the cooldown ends) or `half-open` (one probe).
+    pub circuit: String,
+    pub in_flight: usize,
+    pub consecutive_failures: u32,
+    /// Attempts that succeeded, as a fraction of all attempts since the server started;
+    /// null before the first attempt.
+    pub success_rate: Option<f64>,
+    pub last_error: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/destinations", tag = "destinations",
@@ -454,6 +464,8 @@ pub(crate) async fn destinations(
         .disabled_destinations()
         .await
         .map_err(|e| storage(&e))?;
+    let backlog = app.store().backlog().await.map_err(|e| storage(&e))?;
+    let health = app.health();
     let views = app
         .config()
         .router
@@ -461,6 +473,8 @@ pub(crate) async fn destinations(
         .iter()
         .map(|d| {
             let off = disabled.iter().find(|x| x.name == d.name);
+            let h = health.iter().find(|h| h.destination == d.name);
+            let attempts = h.map_or(0, |h| h.delivered + h.failed);
             let target = match &d.kind {
                 hookgate_core::DestinationKind::Http(h) => h
                     .url
@@ -479,10 +493,88 @@ pub(crate) async fn destinations(
                 disabled_since: off.map(|x| rfc3339_from_unix_ms(x.since_ms)),
                 max_in_flight: d.max_in_flight,
                 ordered: d.ordered,
+                backlog: backlog
+                    .iter()
+                    .find(|(name, _)| *name == d.name)
+                    .map_or(0, |(_, n)| *n),
+                circuit: h.map_or("closed", |h| h.circuit).to_owned(),
+                in_flight: h.map_or(0, |h| h.in_flight),
+                consecutive_failures: h.map_or(0, |h| h.consecutive_failures),
+                #[allow(clippy::cast_precision_loss)]
+                success_rate: h
+                    .filter(|_| attempts > 0)
+                    .map(|h| h.delivered as f64 / attempts as f64),
+                last_error: h.and_then(|h| h.last_error.clone()),
             }
         })
         .collect();
     Ok(Json(views))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceView {
+    pub name: String,
+    pub provider: String,
+    /// Where senders POST: `server.public_url` (or the listen address) + `/in/{name}`;
+    /// for the catch-all, `{any}` stands for the name the sender picks.
+    pub ingest_url: String,
+    pub methods: Vec<String>,
+    /// Where the dedup key is read (a header, or a JSON pointer into the body).
+    pub dedup: Option<String>,
+    pub event_type: Option<String>,
+    pub token_in_path: bool,
+    /// Client addresses allowed (CIDR); empty means any.
+    pub allow_ips: Vec<String>,
+    /// A command that sends a correctly signed test event (fill in the secret).
+    pub try_it: String,
+}
+
+#[utoipa::path(get, path = "/api/sources", tag = "sources",
+    responses((status = 200, description = "Every configured source, with its ingest URL", body = Vec<SourceView>)))]
+/// `GET /api/sources`: what senders can reach, never a secret.
+pub(crate) async fn sources(State(app): State<App>) -> Json<Vec<SourceView>> {
+    let config = app.config();
+    let base = config
+        .server
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.server.listen));
+    let rule = |e: &hookgate_core::Extract| match e {
+        hookgate_core::Extract::Header(h) => format!("header {h}"),
+        hookgate_core::Extract::JsonPointer(p) => format!("json {p}"),
+    };
+    let views = config
+        .sources
+        .iter()
+        .map(|s| {
+            let name = if s.name == hookgate_core::CATCH_ALL_SOURCE {
+                "{any}".to_owned()
+            } else {
+                s.name.clone()
+            };
+            let ingest_url = format!("{base}/in/{name}");
+            let try_it = if s.provider == hookgate_verify::Provider::None {
+                format!("curl -X POST {ingest_url} -H 'content-type: application/json' -d '{{\"hello\":\"world\"}}'")
+            } else {
+                format!(
+                    "hookgate send {ingest_url} --provider {} --secret \"$SECRET\" --body-file body.json",
+                    s.provider
+                )
+            };
+            SourceView {
+                name: s.name.clone(),
+                provider: s.provider.as_str().to_owned(),
+                ingest_url,
+                methods: s.methods.iter().map(ToString::to_string).collect(),
+                dedup: s.dedup.as_ref().map(rule),
+                event_type: s.event_type.as_ref().map(rule),
+                token_in_path: s.token_in_path,
+                allow_ips: s.allow_ips.iter().map(ToString::to_string).collect(),
+                try_it,
+            }
+        })
+        .collect();
+    Json(views)
 }
 
 async fn set_enabled(app: &App, name: &str, enabled: bool) -> Result<StatusCode, ApiError> {

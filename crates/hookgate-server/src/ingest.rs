@@ -286,6 +286,18 @@ pub async fn ingest(app: &App, source_name: &str, request: Incoming) -> Result<R
         dedup_key: event.dedup_key.clone(),
         body_size: u64::try_from(event.body.len()).unwrap_or(u64::MAX),
         verification: event.verification.clone(),
+        deliveries: {
+            let dead = event
+                .deliveries
+                .iter()
+                .filter(|d| d.dead_reason.is_some())
+                .count();
+            crate::admin::DeliveryCountsView {
+                pending: (event.deliveries.len() - dead) as u64,
+                delivered: 0,
+                dead: dead as u64,
+            }
+        },
     });
     let appended = app
         .store()

@@ -44,12 +44,47 @@ pub struct App {
 /// `metrics` facade.
 pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
 
+/// A destination's live health, as the delivery side reports it (circuit state and counts
+/// are in its memory, not the store). The binary wires it in; this crate never calls the
+/// dispatcher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationHealth {
+    pub destination: String,
+    /// `closed`, `open` or `half-open`.
+    pub circuit: &'static str,
+    pub in_flight: usize,
+    pub consecutive_failures: u32,
+    /// Attempts since this process started.
+    pub delivered: u64,
+    pub failed: u64,
+    pub last_error: Option<String>,
+}
+
+pub type HealthProbe = Arc<dyn Fn() -> Vec<DestinationHealth> + Send + Sync>;
+
+/// What the binary may plug into the server beyond config and store.
+#[derive(Default)]
+pub struct Extras {
+    pub metrics: Option<MetricsRender>,
+    pub health: Option<HealthProbe>,
+}
+
+impl std::fmt::Debug for Extras {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Extras")
+            .field("metrics", &self.metrics.is_some())
+            .field("health", &self.health.is_some())
+            .finish()
+    }
+}
+
 struct Inner {
     /// Swapped whole by a reload; each request takes one snapshot and keeps it, so a reload
     /// never changes the rules under a request in flight.
     config: std::sync::RwLock<Arc<Config>>,
     store: Arc<dyn Store>,
     metrics: Option<MetricsRender>,
+    health: Option<HealthProbe>,
     /// Events as they are stored, for `/api/stream` watchers (the CLI's `events tail`).
     live: tokio::sync::broadcast::Sender<admin::EventListItem>,
 }
@@ -64,27 +99,30 @@ impl std::fmt::Debug for App {
 
 impl App {
     pub fn new(config: Arc<Config>, store: Arc<dyn Store>) -> Self {
+        Self::with_extras(config, store, Extras::default())
+    }
+
+    /// With `/metrics` served from `extras.metrics` and destination health from
+    /// `extras.health`.
+    #[must_use]
+    pub fn with_extras(config: Arc<Config>, store: Arc<dyn Store>, extras: Extras) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config: std::sync::RwLock::new(config),
                 store,
-                metrics: None,
+                metrics: extras.metrics,
+                health: extras.health,
                 live: tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
             }),
         }
     }
 
-    /// Serves `GET /metrics` from this renderer.
-    #[must_use]
-    pub fn with_metrics(config: Arc<Config>, store: Arc<dyn Store>, render: MetricsRender) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                config: std::sync::RwLock::new(config),
-                store,
-                metrics: Some(render),
-                live: tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
-            }),
-        }
+    pub(crate) fn health(&self) -> Vec<DestinationHealth> {
+        self.inner
+            .health
+            .as_ref()
+            .map(|probe| probe())
+            .unwrap_or_default()
     }
 
     #[must_use]
@@ -141,6 +179,7 @@ pub fn router(app: App) -> Router {
         .route("/deliveries/{id}", get(deliveries::show))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
         .route("/destinations", get(deliveries::destinations))
+        .route("/sources", get(deliveries::sources))
         .route("/destinations/{name}/enable", post(deliveries::enable))
         .route("/destinations/{name}/disable", post(deliveries::disable))
         .route_layer(middleware::from_fn_with_state(

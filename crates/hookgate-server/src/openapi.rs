@@ -25,6 +25,7 @@ use crate::{admin, deliveries};
         deliveries::retry,
         deliveries::retry_dead,
         deliveries::destinations,
+        deliveries::sources,
         deliveries::enable,
         deliveries::disable,
     ),

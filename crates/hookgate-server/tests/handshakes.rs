@@ -40,6 +40,7 @@ async fn stored(server: &TestServer) -> usize {
         .list_events(EventQuery {
             limit: 100,
             before_seq: None,
+            ..Default::default()
         })
         .await
         .unwrap()

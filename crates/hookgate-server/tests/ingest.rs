@@ -168,6 +168,7 @@ async fn duplicates_answer_the_first_id_and_store_nothing() {
         .list_events(hookgate_store::EventQuery {
             limit: 10,
             before_seq: None,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -650,6 +651,7 @@ async fn storage_failure_is_503_never_2xx() {
         .list_events(hookgate_store::EventQuery {
             limit: 100,
             before_seq: None,
+            ..Default::default()
         })
         .await
         .unwrap();

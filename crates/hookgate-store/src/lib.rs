@@ -42,14 +42,31 @@ pub struct EventSummary {
     pub dedup_key: Option<String>,
     pub body_size: u64,
     pub verification: Verification,
+    /// How the event's deliveries stand.
+    pub deliveries: DeliveryCounts,
 }
 
-/// Which events to list, newest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An event's deliveries by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeliveryCounts {
+    pub pending: u64,
+    pub delivered: u64,
+    pub dead: u64,
+}
+
+/// Which events to list, newest first. Every filter is optional; they combine with AND.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EventQuery {
     pub limit: usize,
     /// Only events older than this position (the `seq` of the last event of the previous page).
     pub before_seq: Option<i64>,
+    pub source: Option<String>,
+    pub event_type: Option<String>,
+    /// Only events with at least one delivery in this status (`dead`: the dead-letter view).
+    pub delivery_status: Option<DeliveryStatus>,
+    /// Unix ms bounds on `received_at`, inclusive.
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,8 +23,9 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use crate::{
     codec::{self, Codec},
     sqlite_deliveries::{self as dl, RawDelivery},
-    Appended, BulkRetry, ClaimRequest, Claimed, DeadFilter, DeliveryDetail, DeliveryQuery,
-    DisabledDestination, EventQuery, EventSummary, Page, RetryOutcome, Store, StoreError,
+    Appended, BulkRetry, ClaimRequest, Claimed, DeadFilter, DeliveryCounts, DeliveryDetail,
+    DeliveryQuery, DisabledDestination, EventQuery, EventSummary, Page, RetryOutcome, Store,
+    StoreError,
 };
 
 /// Most events committed in one transaction. Bounds the latency one commit adds for the first
@@ -744,19 +745,50 @@ impl Store for SqliteStore {
 
     async fn list_events(&self, query: EventQuery) -> Result<Page<EventSummary>, StoreError> {
         self.read(move |conn| {
+            use rusqlite::types::Value;
             let limit = query.limit.clamp(1, 1000);
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT seq, id, source, received_at, event_type, dedup_key, body_size, verification
-                     FROM events WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
-                )
-                .map_err(|e| unavailable(&e))?;
+            let mut args = vec![Value::Integer(query.before_seq.unwrap_or(i64::MAX))];
+            let mut filter = String::from("e.seq < ?1");
+            let mut and = |clause: &str, value: Value| {
+                args.push(value);
+                filter.push_str(&format!(" AND {}", clause.replace('?', &format!("?{}", args.len()))));
+            };
+            if let Some(source) = &query.source {
+                and("e.source = ?", Value::Text(source.clone()));
+            }
+            if let Some(t) = &query.event_type {
+                and("e.event_type = ?", Value::Text(t.clone()));
+            }
+            if let Some(status) = query.delivery_status {
+                and(
+                    "EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = ?)",
+                    Value::Integer(status.code()),
+                );
+            }
+            if let Some(from) = query.from_ms {
+                and("e.received_at >= ?", Value::Integer(from));
+            }
+            if let Some(to) = query.to_ms {
+                and("e.received_at <= ?", Value::Integer(to));
+            }
+            args.push(Value::Integer(limit as i64 + 1));
+            let sql = format!(
+                "SELECT e.seq, e.id, e.source, e.received_at, e.event_type, e.dedup_key, e.body_size, e.verification,
+                        (SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id AND d.status = 0),
+                        (SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id AND d.status = 1),
+                        (SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id AND d.status = 2)
+                 FROM events e WHERE {filter} ORDER BY e.seq DESC LIMIT ?{}",
+                args.len()
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(|e| unavailable(&e))?;
             // One row more than asked tells whether there is a next page.
+            let count = |r: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<u64> {
+                Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
+            };
             let rows = stmt
-                .query_map(
-                    params![query.before_seq.unwrap_or(i64::MAX), limit as i64 + 1],
-                    |r| {
-                        Ok((
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                    Ok((
+                        (
                             r.get::<_, i64>(0)?,
                             r.get::<_, String>(1)?,
                             r.get::<_, String>(2)?,
@@ -765,9 +797,14 @@ impl Store for SqliteStore {
                             r.get::<_, Option<String>>(5)?,
                             r.get::<_, i64>(6)?,
                             r.get::<_, String>(7)?,
-                        ))
-                    },
-                )
+                        ),
+                        DeliveryCounts {
+                            pending: count(r, 8)?,
+                            delivered: count(r, 9)?,
+                            dead: count(r, 10)?,
+                        },
+                    ))
+                })
                 .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
                 .map_err(|e| unavailable(&e))?;
             let more = rows.len() > limit;
@@ -775,7 +812,7 @@ impl Store for SqliteStore {
                 .into_iter()
                 .take(limit)
                 .map(
-                    |(seq, id, source, received_at_ms, event_type, dedup_key, size, verification)| {
+                    |((seq, id, source, received_at_ms, event_type, dedup_key, size, verification), deliveries)| {
                         Ok(EventSummary {
                             id: read_id(&id)?,
                             seq,
@@ -785,6 +822,7 @@ impl Store for SqliteStore {
                             dedup_key,
                             body_size: u64::try_from(size).unwrap_or(0),
                             verification: read_verification(&verification)?,
+                            deliveries,
                         })
                     },
                 )

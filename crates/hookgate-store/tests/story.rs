@@ -82,6 +82,7 @@ async fn store_story(store: Arc<dyn Store>) {
         .list_events(EventQuery {
             limit: 4,
             before_seq: None,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -94,6 +95,7 @@ async fn store_story(store: Arc<dyn Store>) {
         .list_events(EventQuery {
             limit: 4,
             before_seq: page.next,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -448,6 +450,7 @@ async fn sqlite_full_database_refuses_instead_of_acknowledging() {
         .list_events(EventQuery {
             limit: 100,
             before_seq: None,
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -191,7 +191,34 @@ async fn serve(
     });
     let render: hookgate_server::MetricsRender = Arc::new(move || metrics.render());
 
-    let app = App::with_metrics(Arc::clone(&config), Arc::clone(&store), render);
+    let probe = dispatcher.clone();
+    let health: hookgate_server::HealthProbe = Arc::new(move || {
+        probe
+            .health()
+            .into_iter()
+            .map(|h| hookgate_server::DestinationHealth {
+                destination: h.destination,
+                circuit: match h.circuit {
+                    hookgate_dispatch::CircuitState::Closed => "closed",
+                    hookgate_dispatch::CircuitState::Open => "open",
+                    hookgate_dispatch::CircuitState::HalfOpen => "half-open",
+                },
+                in_flight: h.in_flight,
+                consecutive_failures: h.consecutive_failures,
+                delivered: h.delivered,
+                failed: h.failed,
+                last_error: h.last_error,
+            })
+            .collect()
+    });
+    let app = App::with_extras(
+        Arc::clone(&config),
+        Arc::clone(&store),
+        hookgate_server::Extras {
+            metrics: Some(render),
+            health: Some(health),
+        },
+    );
     if let Some(path) = config_path {
         tokio::spawn(reload_forever(
             path,

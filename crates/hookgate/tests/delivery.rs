@@ -820,3 +820,133 @@ async fn events_tail_follows_new_events() {
     assert_eq!(seen, [(a, "first".to_owned()), (b, "second".to_owned())]);
     tail.kill().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_sources_and_destination_health() {
+    let rx = Receiver::start().await;
+    rx.script("down", vec![], answer(500));
+    let hg = Hookgate::start(&format!(
+        r#"
+[[sources]]
+name = "gh"
+provider = "github"
+secrets = ["s3cret-never-shown"]
+[[sources]]
+name = "app"
+provider = "none"
+event_type = "/type"
+[[destinations]]
+name = "ok"
+type = "http"
+url = "{}"
+[[destinations]]
+name = "down"
+type = "http"
+url = "{}?key=hidden"
+retry = {{ schedule = [] }}
+circuit = {{ failures = 2, cooldown = "1h" }}
+[[routes]]
+source = "app"
+destinations = ["ok"]
+[[routes]]
+source = "app"
+destinations = ["down"]
+filter = '.type == "bad"'
+"#,
+        rx.url("ok"),
+        rx.url("down")
+    ))
+    .await;
+    let good = hg.send("app", &json!({"type": "good"})).await;
+    let mut bad = Vec::new();
+    for _ in 0..2 {
+        bad.push(hg.send("app", &json!({"type": "bad"})).await);
+    }
+    for e in &bad {
+        hg.deliveries_when(e, SETTLE, |l| l.iter().any(|d| d["status"] == "dead"))
+            .await;
+    }
+    hg.deliveries_when(&good, SETTLE, |l| status_is(l, "delivered"))
+        .await;
+
+    // Filters: by type, by delivery status (the dead-letter view), by source, by time.
+    let by_type = hg.get("/api/events?type=bad").await;
+    assert_eq!(by_type["data"].as_array().unwrap().len(), 2);
+    let dead = hg.get("/api/events?delivery_status=dead").await;
+    let ids: Vec<&str> = dead["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [bad[1].as_str(), bad[0].as_str()], "newest first");
+    assert_eq!(dead["data"][0]["deliveries"]["dead"], 1);
+    assert_eq!(dead["data"][0]["deliveries"]["delivered"], 1);
+    assert_eq!(
+        hg.get("/api/events?source=gh").await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        hg.get("/api/events?until=2000-01-01T00:00:00Z").await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        hg.get("/api/events?since=2000-01-01T00:00:00Z").await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let r = reqwest::get(format!("{}/api/events?since=yesterday", hg.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // Sources: ingest URLs and a ready command, never a secret.
+    let sources = hg.get("/api/sources").await;
+    let text = sources.to_string();
+    assert!(!text.contains("s3cret"), "a secret leaked: {text}");
+    let gh = sources
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "gh")
+        .unwrap();
+    assert_eq!(gh["ingest_url"], format!("{}/in/gh", hg.base));
+    assert!(gh["try_it"].as_str().unwrap().starts_with("hookgate send"));
+    assert_eq!(gh["dedup"], "header x-github-delivery");
+
+    // Destination health: the circuit opened after two failures; the URL's query is hidden.
+    let list = hg.get("/api/destinations").await;
+    let down = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "down")
+        .unwrap();
+    assert_eq!(down["circuit"], "open");
+    assert_eq!(down["consecutive_failures"], 2);
+    assert_eq!(down["success_rate"], 0.0);
+    assert_eq!(down["last_error"], "HTTP 500");
+    assert!(!down["target"].as_str().unwrap().contains("hidden"));
+    let ok = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "ok")
+        .unwrap();
+    assert_eq!(
+        (
+            ok["circuit"].as_str(),
+            ok["success_rate"].as_f64(),
+            ok["backlog"].as_u64()
+        ),
+        (Some("closed"), Some(1.0), Some(0))
+    );
+}
