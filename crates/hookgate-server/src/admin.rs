@@ -251,7 +251,7 @@ pub(crate) fn page_params(
     Ok((limit, before_seq))
 }
 
-fn list_item(e: EventSummary) -> EventListItem {
+pub(crate) fn list_item(e: EventSummary) -> EventListItem {
     EventListItem {
         id: e.id.to_string(),
         source: e.source,
@@ -300,7 +300,7 @@ pub(crate) async fn show_event(
     Ok(Json(detail(event, deliveries)))
 }
 
-fn detail(e: Event, deliveries: Vec<crate::deliveries::DeliveryView>) -> EventDetail {
+pub(crate) fn detail(e: Event, deliveries: Vec<crate::deliveries::DeliveryView>) -> EventDetail {
     let (body, body_encoding) = match String::from_utf8(e.body) {
         Ok(text) => (text, "utf8"),
         Err(raw) => (

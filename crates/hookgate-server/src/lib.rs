@@ -15,6 +15,7 @@ mod error;
 pub mod ingest;
 mod openapi;
 mod serve;
+mod ui;
 
 use std::{sync::Arc, time::Duration};
 
@@ -186,8 +187,20 @@ pub fn router(app: App) -> Router {
             app.clone(),
             admin::require_access,
         ));
+    let ui = Router::new()
+        .route("/", get(ui::events))
+        .route("/events/{id}", get(ui::event))
+        .route("/destinations", get(ui::destinations))
+        .route("/sources", get(ui::sources))
+        .route("/assets/app.css", get(ui::css))
+        .route("/assets/app.js", get(ui::js))
+        .route_layer(middleware::from_fn_with_state(
+            app.clone(),
+            admin::require_access,
+        ));
     Router::new()
         .route("/in/{source}", any(ingest::handler))
+        .nest("/ui", ui)
         .route("/in/{source}/{token}", any(ingest::handler_with_path_token))
         .nest("/api", api)
         .route(
