@@ -37,6 +37,9 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
+    /// When set, `/api`, `/ui` and `/metrics` are served here and not on `listen`, so they
+    /// need not be exposed where senders reach `/in`.
+    pub admin_listen: Option<SocketAddr>,
     /// Largest request body accepted, checked before reading (Content-Length) and while reading.
     pub max_body: u64,
     /// Bearer token for `/api`. Without one, `/api` answers loopback peers only.
@@ -238,6 +241,7 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     listen: Option<String>,
+    admin_listen: Option<String>,
     max_body: Option<Quantity>,
     admin_token: Option<String>,
     header_read_timeout: Option<Quantity>,
@@ -325,6 +329,23 @@ impl RawServer {
                 .parse()
                 .map_err(|_| invalid("server.listen", format!("\"{s}\" is not an address and port, e.g. \"127.0.0.1:8080\" or \"[::]:8080\"")))?,
         };
+        let admin_listen = self
+            .admin_listen
+            .map(|s| {
+                s.parse::<SocketAddr>().map_err(|_| {
+                    invalid(
+                        "server.admin_listen",
+                        format!("\"{s}\" is not an address and port, e.g. \"127.0.0.1:8081\""),
+                    )
+                })
+            })
+            .transpose()?;
+        if admin_listen.is_some_and(|a| a == listen) {
+            return Err(invalid(
+                "server.admin_listen",
+                "is the same as server.listen; leave it out to serve everything on one address",
+            ));
+        }
         let max_body = self
             .max_body
             .map_or(Ok(1 << 20), |q| q.size("server.max_body"))?;
@@ -342,6 +363,7 @@ impl RawServer {
         };
         Ok(ServerConfig {
             listen,
+            admin_listen,
             max_body,
             admin_token,
             header_read_timeout: opt_duration(

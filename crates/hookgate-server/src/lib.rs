@@ -29,7 +29,7 @@ use axum::{
 pub use error::ApiError;
 use hookgate_core::Config;
 use hookgate_store::Store;
-pub use serve::serve;
+pub use serve::{serve, serve_surface};
 
 /// Events a slow `/api/stream` watcher may fall behind before it is told it lagged.
 const LIVE_BACKLOG: usize = 1024;
@@ -168,7 +168,23 @@ impl App {
 }
 
 /// All routes. Unknown paths answer the JSON error body too.
+/// Which routes a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// Everything on one address.
+    All,
+    /// `/in`, `/healthz`, `/readyz`: what senders reach.
+    Ingest,
+    /// `/api`, `/ui`, `/metrics`, `/healthz`, `/readyz`: what operators reach.
+    Admin,
+}
+
 pub fn router(app: App) -> Router {
+    router_for(app, Surface::All)
+}
+
+/// The routes of one surface. Unknown paths answer the JSON error body too.
+pub fn router_for(app: App, surface: Surface) -> Router {
     let api = Router::new()
         .route("/events", get(admin::list_events))
         .route("/events/{id}", get(admin::show_event))
@@ -198,23 +214,27 @@ pub fn router(app: App) -> Router {
             app.clone(),
             admin::require_access,
         ));
-    Router::new()
-        .route("/in/{source}", any(ingest::handler))
-        .nest("/ui", ui)
-        .route("/in/{source}/{token}", any(ingest::handler_with_path_token))
-        .nest("/api", api)
+    let mut routes = Router::new()
         .route(
             "/healthz",
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
         )
-        .route("/readyz", get(readyz))
-        .route(
+        .route("/readyz", get(readyz));
+    if surface != Surface::Admin {
+        routes = routes
+            .route("/in/{source}", any(ingest::handler))
+            .route("/in/{source}/{token}", any(ingest::handler_with_path_token));
+    }
+    if surface != Surface::Ingest {
+        routes = routes.nest("/ui", ui).nest("/api", api).route(
             "/metrics",
             get(metrics_text).route_layer(middleware::from_fn_with_state(
                 app.clone(),
                 admin::require_access,
             )),
-        )
+        );
+    }
+    routes
         .fallback(|| async {
             ApiError::not_found(
                 "not_found",

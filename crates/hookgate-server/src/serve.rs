@@ -19,10 +19,20 @@ use tower::ServiceExt;
 
 use crate::App;
 
-/// Serves `app` on `listener` until `shutdown` is cancelled.
+/// Serves every route of `app` on `listener` until `shutdown` is cancelled.
 pub async fn serve(app: App, listener: TcpListener, shutdown: CancellationToken) -> io::Result<()> {
+    serve_surface(app, listener, crate::Surface::All, shutdown).await
+}
+
+/// Serves one surface of `app` (see [`crate::Surface`]) on `listener`.
+pub async fn serve_surface(
+    app: App,
+    listener: TcpListener,
+    surface: crate::Surface,
+    shutdown: CancellationToken,
+) -> io::Result<()> {
     let limits = app.config().server.clone();
-    let router: Router = crate::router(app);
+    let router: Router = crate::router_for(app, surface);
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())

@@ -72,6 +72,10 @@ async fn reload_forever(
                     tracing::warn!("server.listen changed: takes effect after a restart");
                     next.server.listen = current.server.listen;
                 }
+                if next.server.admin_listen != current.server.admin_listen {
+                    tracing::warn!("server.admin_listen changed: takes effect after a restart");
+                    next.server.admin_listen = current.server.admin_listen;
+                }
                 if next.storage.url != current.storage.url {
                     tracing::warn!("storage.url changed: takes effect after a restart");
                     next.storage.url = current.storage.url.clone();
@@ -155,7 +159,21 @@ async fn serve(
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
+    let admin_listener = match config.server.admin_listen {
+        None => None,
+        Some(admin) => Some(
+            tokio::net::TcpListener::bind(admin)
+                .await
+                .with_context(|| format!("cannot listen on {admin} (server.admin_listen)"))?,
+        ),
+    };
     print_banner(&config, origin, addr, path);
+    if let Some(admin) = &admin_listener {
+        println!(
+            "  admin:   http://{}/ui, /api, /metrics",
+            admin.local_addr()?
+        );
+    }
 
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
@@ -228,7 +246,24 @@ async fn serve(
         ));
     }
 
-    hookgate_server::serve(app, listener, shutdown).await?;
+    match admin_listener {
+        None => hookgate_server::serve(app, listener, shutdown).await?,
+        Some(admin) => {
+            let ingest = hookgate_server::serve_surface(
+                app.clone(),
+                listener,
+                hookgate_server::Surface::Ingest,
+                shutdown.clone(),
+            );
+            let operators = hookgate_server::serve_surface(
+                app,
+                admin,
+                hookgate_server::Surface::Admin,
+                shutdown,
+            );
+            tokio::try_join!(ingest, operators)?;
+        }
+    }
     // Sends in flight get the same grace as requests; their reports are written before the
     // store closes.
     if let Err(e) = dispatching.await {

@@ -527,3 +527,88 @@ fn completions_for_each_shell() {
     let bad = hookgate(&["completions", "tcsh"], dir.path());
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// With `server.admin_listen`, operators' routes live there and not where senders reach.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_listen_splits_ingest_from_operators() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, admin) = (
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port(),
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port(),
+    );
+    std::fs::write(
+        dir.path().join("hookgate.toml"),
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\nadmin_listen = \"127.0.0.1:{admin}\"\n[storage]\nurl = \"sqlite://h.db\"\n[[sources]]\nname = \"*\"\nprovider = \"none\"\n"
+        ),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .args(["serve"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let (ingest, ops) = (
+        format!("http://127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{admin}"),
+    );
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..200 {
+        if client
+            .get(format!("{ops}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(ready, "the admin listener never answered");
+    let status = |url: String| {
+        let client = client.clone();
+        async move {
+            client
+                .post(url)
+                .body("{}")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let get = |url: String| {
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(format!("{ingest}/in/demo")).await, 200);
+    assert_eq!(
+        status(format!("{ops}/in/demo")).await,
+        404,
+        "ingest answered on the admin address"
+    );
+    assert_eq!(
+        get(format!("{ingest}/api/events")).await,
+        404,
+        "the API answered where senders reach"
+    );
+    assert_eq!(get(format!("{ingest}/ui")).await, 404);
+    assert_eq!(get(format!("{ingest}/metrics")).await, 404);
+    assert_eq!(get(format!("{ops}/api/events")).await, 200);
+    assert_eq!(get(format!("{ops}/ui")).await, 200);
+    assert_eq!(get(format!("{ops}/metrics")).await, 200);
+}
