@@ -20,18 +20,34 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{error::ApiError, App};
 
-pub(crate) async fn require_access(
-    State(app): State<App>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
+/// The cookie the inspector's login sets: the admin token itself, `HttpOnly` and
+/// `SameSite=Strict` (so no other site can make a browser send it with a request).
+pub(crate) const SESSION_COOKIE: &str = "hookgate_admin";
+
+fn cookie<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Whether `request` may use the admin surface: with `admin_token`, a matching bearer token
+/// (or the inspector's cookie); without one, a loopback peer.
+fn check_access(app: &App, request: &Request) -> Result<(), ApiError> {
     match &app.config().server.admin_token {
         Some(token) => {
-            let presented = request
+            let bearer = request
                 .headers()
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
+                .and_then(|v| v.strip_prefix("Bearer "));
+            let presented = bearer
+                .or_else(|| cookie(request, SESSION_COOKIE))
                 .unwrap_or("");
             if !bool::from(presented.as_bytes().ct_eq(token.expose().as_bytes())) {
                 return Err(ApiError::new(
@@ -59,7 +75,33 @@ pub(crate) async fn require_access(
             }
         }
     }
+    Ok(())
+}
+
+pub(crate) async fn require_access(
+    State(app): State<App>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    check_access(&app, &request)?;
     Ok(next.run(request).await)
+}
+
+/// The inspector's pages: like [`require_access`], but a browser without the token is sent
+/// to the login page instead of getting a JSON 401.
+pub(crate) async fn require_ui_access(
+    State(app): State<App>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use axum::response::IntoResponse;
+    match check_access(&app, &request) {
+        Ok(()) => next.run(request).await,
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            axum::response::Redirect::to("/ui/login").into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

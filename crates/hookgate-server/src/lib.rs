@@ -212,8 +212,10 @@ pub fn router_for(app: App, surface: Surface) -> Router {
         .route("/assets/app.js", get(ui::js))
         .route_layer(middleware::from_fn_with_state(
             app.clone(),
-            admin::require_access,
-        ));
+            admin::require_ui_access,
+        ))
+        // The login page itself is open: it is how a browser gets the token's cookie.
+        .route("/login", get(ui::login_page).post(ui::login));
     let mut routes = Router::new()
         .route(
             "/healthz",

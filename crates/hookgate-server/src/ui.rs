@@ -330,3 +330,57 @@ pub(crate) async fn sources(State(app): State<App>) -> Html<String> {
     };
     page("Sources", &body)
 }
+
+/// `GET /ui/login`: where a browser goes when `admin_token` is set and it has no cookie yet.
+pub(crate) async fn login_page(State(app): State<App>) -> Html<String> {
+    let body = html! {
+        h1 { "Sign in" }
+        @if app.config().server.admin_token.is_none() {
+            p.muted { "This server has no admin_token: the inspector is open to loopback clients." }
+        }
+        form method="post" action="/ui/login" {
+            p { input type="password" name="token" placeholder="admin token" autocomplete="current-password" autofocus; }
+            p { button type="submit" { "Open the inspector" } }
+        }
+    };
+    page("Sign in", &body)
+}
+
+/// `POST /ui/login` (`token=…`, form-encoded): a matching token sets the session cookie.
+pub(crate) async fn login(State(app): State<App>, body: axum::body::Bytes) -> Response {
+    use subtle::ConstantTimeEq;
+    let presented = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let Some(token) = app.config().server.admin_token.clone() else {
+        return axum::response::Redirect::to("/ui").into_response();
+    };
+    if !bool::from(presented.as_bytes().ct_eq(token.expose().as_bytes())) {
+        let body = html! {
+            h1 { "Sign in" }
+            p.bad { "That is not the admin token." }
+            p { a href="/ui/login" { "Try again" } }
+        };
+        return (axum::http::StatusCode::UNAUTHORIZED, page("Sign in", &body)).into_response();
+    }
+    // The token only ever travels in this header and the browser's cookie jar; a value
+    // that cannot be a header value (it came from the operator's own config) is refused.
+    let cookie = format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Strict",
+        admin::SESSION_COOKIE,
+        token.expose()
+    );
+    match axum::http::HeaderValue::from_str(&cookie) {
+        Ok(value) => (
+            axum::http::StatusCode::SEE_OTHER,
+            [(header::SET_COOKIE, value), (header::LOCATION, axum::http::HeaderValue::from_static("/ui"))],
+        )
+            .into_response(),
+        Err(_) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            page("Sign in", &html! { p.bad { "The admin token cannot be stored in a cookie; use the API with a bearer token." } }),
+        )
+            .into_response(),
+    }
+}

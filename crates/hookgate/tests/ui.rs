@@ -61,3 +61,59 @@ async fn inspector_lists_live_shows_detail_and_replays() {
         "the first delivery and the replay"
     );
 }
+
+/// With `admin_token` set, a browser signs in once and carries the token in an HttpOnly,
+/// SameSite=Strict cookie; without it, pages send it to the login page and the API says 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspector_sign_in_with_the_admin_token() {
+    let hg = Hookgate::start_with_server(
+        "admin_token = \"t0ken-for-ui\"\n",
+        "[[sources]]\nname = \"*\"\nprovider = \"none\"\n",
+    )
+    .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client.get(format!("{}/ui", hg.base)).send().await.unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(page.headers()["location"], "/ui/login");
+    let api = client
+        .get(format!("{}/api/events", hg.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 401);
+
+    let login = |token: &'static str| {
+        let client = client.clone();
+        let url = format!("{}/ui/login", hg.base);
+        async move {
+            client
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("token={token}"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(login("wrong").await.status(), 401);
+    let ok = login("t0ken-for-ui").await;
+    assert_eq!(ok.status(), 303);
+    let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_owned();
+    for path in ["/ui", "/api/events", "/ui/destinations"] {
+        let r = client
+            .get(format!("{}{path}", hg.base))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path} with the session cookie");
+    }
+}

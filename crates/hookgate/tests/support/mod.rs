@@ -185,13 +185,19 @@ pub struct Hookgate {
 impl Hookgate {
     /// `config` is everything after `[server]`/`[storage]`, which are filled in.
     pub async fn start(config: &str) -> Self {
+        Self::start_with_server("", config).await
+    }
+
+    /// Like [`Hookgate::start`], with extra `[server]` settings.
+    pub async fn start_with_server(server: &str, config: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        std::fs::write(
-            dir.path().join("hookgate.toml"),
-            Self::text(dir.path(), port, config),
-        )
-        .unwrap();
+        let text = Self::text(dir.path(), port, config).replacen(
+            "[storage]",
+            &format!("{server}[storage]"),
+            1,
+        );
+        std::fs::write(dir.path().join("hookgate.toml"), text).unwrap();
         let mut hg = Self {
             dir,
             base: format!("http://127.0.0.1:{port}"),
