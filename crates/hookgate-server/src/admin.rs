@@ -127,6 +127,8 @@ pub(crate) struct ListParams {
         pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]00:00)$"
     )]
     since: Option<String>,
+    /// Text in the body (matched as a phrase of whole words).
+    q: Option<String>,
     /// Received at or before (RFC 3339 UTC).
     #[param(
         pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]00:00)$"
@@ -258,6 +260,7 @@ pub(crate) async fn list_events(
             .map_err(|e: String| ApiError::bad_request("invalid_query", e))?,
         from_ms: time(params.since.as_deref(), "since")?,
         to_ms: time(params.until.as_deref(), "until")?,
+        text: params.q,
     };
     let page = app
         .store()

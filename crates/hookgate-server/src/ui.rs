@@ -65,6 +65,7 @@ pub(crate) struct Filters {
     #[serde(rename = "type")]
     event_type: Option<String>,
     delivery_status: Option<String>,
+    q: Option<String>,
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -89,7 +90,8 @@ pub(crate) async fn events(
     let f = filters.map(|Query(f)| f).unwrap_or_default();
     let (source, event_type) = (non_empty(f.source), non_empty(f.event_type));
     let status = non_empty(f.delivery_status);
-    let filtered = source.is_some() || event_type.is_some() || status.is_some();
+    let text = non_empty(f.q);
+    let filtered = source.is_some() || event_type.is_some() || status.is_some() || text.is_some();
     let page_data = app
         .store()
         .list_events(EventQuery {
@@ -97,6 +99,7 @@ pub(crate) async fn events(
             source: source.clone(),
             event_type: event_type.clone(),
             delivery_status: status.as_deref().and_then(|s| s.parse().ok()),
+            text: text.clone(),
             ..EventQuery::default()
         })
         .await
@@ -108,6 +111,7 @@ pub(crate) async fn events(
         form.filters method="get" action="/ui" {
             input name="source" placeholder="source" value=[source.as_deref()];
             input name="type" placeholder="type" value=[event_type.as_deref()];
+            input name="q" type="search" placeholder="text in body" value=[text.as_deref()];
             select name="delivery_status" {
                 option value="" { "any delivery status" }
                 @for s in ["pending", "delivered", "dead"] {

@@ -67,6 +67,9 @@ pub struct EventQuery {
     /// Unix ms bounds on `received_at`, inclusive.
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
+    /// Text in the body (a phrase, full-text matched). Search covers what the writer has
+    /// indexed, which trails ingest by moments when busy.
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

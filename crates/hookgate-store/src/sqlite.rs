@@ -206,6 +206,17 @@ const MIGRATIONS: &[&str] = &[
         since  INTEGER NOT NULL
     ) STRICT;
 ",
+    r"
+    -- The event list's filters: by source, by type, newest first.
+    CREATE INDEX events_source ON events (source, seq);
+    CREATE INDEX events_type ON events (event_type, seq) WHERE event_type IS NOT NULL;
+    -- Full-text search over bodies. Contentless (the body is stored once, compressed, in
+    -- events); filled by the writer when it has nothing else to do, so ingest never waits for
+    -- it; fts_state.last_seq says how far it has got.
+    CREATE VIRTUAL TABLE events_fts USING fts5(body, content = '', contentless_delete = 1);
+    CREATE TABLE fts_state (id INTEGER PRIMARY KEY CHECK (id = 1), last_seq INTEGER NOT NULL) STRICT;
+    INSERT INTO fts_state VALUES (1, 0);
+",
 ];
 
 impl SqliteStore {
@@ -405,7 +416,24 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, work: &Not
     let mut appends = Vec::with_capacity(MAX_BATCH);
     let mut others = Vec::new();
     let mut commits_since_checkpoint = 0;
-    while let Some(first) = rx.blocking_recv() {
+    // Whether search indexing has caught up since the last commit.
+    let mut index_done = false;
+    loop {
+        // Idle: index a few events for search, one small step at a time, checking for real
+        // work between steps so an append never waits behind more than one step.
+        while rx.is_empty() && !index_done {
+            match index_step(&mut conn) {
+                Ok(0) => index_done = true,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "search indexing failed; will retry");
+                    index_done = true;
+                }
+            }
+        }
+        let Some(first) = rx.blocking_recv() else {
+            return;
+        };
         let mut next = Some(first);
         while let Some(op) = next.take() {
             match op {
@@ -423,6 +451,7 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, work: &Not
             if commit_appends(&mut conn, &mut appends) {
                 work.notify_one();
             }
+            index_done = false;
             commits_since_checkpoint += 1;
             if commits_since_checkpoint >= WRITER_CHECKPOINT_EVERY {
                 // The checkpointer has copied nearly everything by now; this finishes the rest so
@@ -512,6 +541,49 @@ fn in_transaction<T>(
     Ok(value)
 }
 
+/// Events indexed for search per step (see the writer loop): small, so that the append that
+/// arrives during a step waits a millisecond or so at most.
+const INDEX_STEP: i64 = 64;
+/// Bytes of a body indexed; the rest of a huge body is not searchable.
+const INDEX_MAX_BYTES: usize = 64 * 1024;
+
+/// Indexes the next few unindexed events; returns how many.
+fn index_step(conn: &mut Connection) -> Result<usize, StoreError> {
+    // Losing an index step in a crash only means indexing it again: no fsync needed.
+    let _ = conn.execute_batch("PRAGMA synchronous = NORMAL");
+    let result = in_transaction(conn, |tx| {
+        let last: i64 = tx.query_row("SELECT last_seq FROM fts_state WHERE id = 1", [], |r| {
+            r.get(0)
+        })?;
+        let rows: Vec<(i64, Vec<u8>, i64, i64)> = tx
+            .prepare_cached(
+                "SELECT seq, body, body_codec, body_size FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?
+            .query_map(params![last, INDEX_STEP], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut insert =
+            tx.prepare_cached("INSERT INTO events_fts (rowid, body) VALUES (?1, ?2)")?;
+        for (seq, body, codec, size) in rows.iter().cloned() {
+            let size = usize::try_from(size).unwrap_or(0);
+            // A body that does not decode is skipped for search, not an error for the writer.
+            let Ok(bytes) = codec::decode(body, codec, size) else {
+                continue;
+            };
+            let text =
+                String::from_utf8_lossy(&bytes[..bytes.len().min(INDEX_MAX_BYTES)]).into_owned();
+            insert.execute(params![seq, text])?;
+        }
+        if let Some((seq, ..)) = rows.last() {
+            tx.execute("UPDATE fts_state SET last_seq = ?1 WHERE id = 1", [seq])?;
+        }
+        Ok(rows.len())
+    });
+    let _ = conn.execute_batch("PRAGMA synchronous = FULL");
+    result
+}
+
 /// Deletes events past retention, with their deliveries and attempts, except events that
 /// still have a pending delivery: an event is never dropped on its way out.
 fn prune(tx: &rusqlite::Transaction<'_>, cutoff: i64) -> rusqlite::Result<u64> {
@@ -522,7 +594,9 @@ fn prune(tx: &rusqlite::Transaction<'_>, cutoff: i64) -> rusqlite::Result<u64> {
              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 0);
          DELETE FROM attempts WHERE delivery_seq IN
              (SELECT seq FROM deliveries WHERE event_id IN (SELECT id FROM pruned));
-         DELETE FROM deliveries WHERE event_id IN (SELECT id FROM pruned);"
+         DELETE FROM deliveries WHERE event_id IN (SELECT id FROM pruned);
+         DELETE FROM events_fts WHERE rowid IN
+             (SELECT seq FROM events WHERE id IN (SELECT id FROM pruned));"
     ))?;
     let n = tx.execute("DELETE FROM events WHERE id IN (SELECT id FROM pruned)", [])?;
     Ok(n as u64)
@@ -770,6 +844,13 @@ impl Store for SqliteStore {
             }
             if let Some(to) = query.to_ms {
                 and("e.received_at <= ?", Value::Integer(to));
+            }
+            if let Some(text) = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                // One phrase, quoted: the user's text is never FTS5 query syntax.
+                and(
+                    "e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)",
+                    Value::Text(format!("\"{}\"", text.replace('"', "\"\""))),
+                );
             }
             args.push(Value::Integer(limit as i64 + 1));
             let sql = format!(

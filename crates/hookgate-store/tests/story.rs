@@ -418,7 +418,8 @@ async fn sqlite_full_database_refuses_instead_of_acknowledging() {
     let store = SqliteStore::open(
         dir.path().join("h.db"),
         &SqliteOptions {
-            max_size: Some(64 * 1024),
+            // Room for the schema (tables, indexes, the search index) and a few events.
+            max_size: Some(192 * 1024),
         },
     )
     .unwrap();
@@ -442,7 +443,7 @@ async fn sqlite_full_database_refuses_instead_of_acknowledging() {
             }
         }
     }
-    let (i, e) = refused.expect("a 64 KiB database cannot hold 512 KiB of events");
+    let (i, e) = refused.expect("a 192 KiB database cannot hold 512 KiB of events");
     assert!(i > 0, "some events fit before the cap");
     assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
     // Reads still work, and the store still answers.
