@@ -112,6 +112,8 @@ enum Control {
     RetryDead(DeadFilter, usize, i64, Reply<BulkRetry>),
     SetDisabled(String, Option<String>, i64, Reply<()>),
     Ping(oneshot::Sender<()>),
+    /// From the checkpointer, every 100 ms: a chance to do background work (search indexing).
+    Tick,
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -139,6 +141,7 @@ impl std::fmt::Debug for WriteOp {
             Self::Control(Control::SetDisabled(..)) => "SetDisabled",
             Self::Control(Control::Prune(..)) => "Prune",
             Self::Control(Control::Ping(_)) => "Ping",
+            Self::Control(Control::Tick) => "Tick",
             Self::Control(Control::Shutdown(_)) => "Shutdown",
         })
     }
@@ -281,6 +284,7 @@ impl SqliteStore {
             .map_err(|e| unavailable(&e))?;
 
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let ticks = queue.downgrade();
         let (writer_alive, writer_gone) = std::sync::mpsc::channel::<()>();
         let work = Arc::new(Notify::new());
         let writer_work = Arc::clone(&work);
@@ -293,7 +297,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
         thread::Builder::new()
             .name("hookgate-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(&checkpointer, &writer_gone))
+            .spawn(move || checkpoint_loop(&checkpointer, &writer_gone, &ticks))
             .map_err(|e| {
                 StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}"))
             })?;
@@ -395,10 +399,19 @@ const WRITER_CHECKPOINT_EVERY: u32 = 64;
 /// Runs PASSIVE checkpoints beside the writer: they copy what is committed without blocking the
 /// writer's commits. Durability does not depend on them (a commit is durable once in the WAL).
 /// Ends when the writer does, with a final TRUNCATE checkpoint so the WAL does not outlive us.
-fn checkpoint_loop(conn: &Connection, writer_gone: &std::sync::mpsc::Receiver<()>) {
+fn checkpoint_loop(
+    conn: &Connection,
+    writer_gone: &std::sync::mpsc::Receiver<()>,
+    writer: &mpsc::WeakSender<WriteOp>,
+) {
     loop {
         match writer_gone.recv_timeout(CHECKPOINT_EVERY) {
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                // Weak: the tick must not keep the writer's queue open after the store is gone.
+                if let Some(queue) = writer.upgrade() {
+                    let _ = queue.try_send(WriteOp::Control(Control::Tick));
+                }
+            }
             Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
                 if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
                     tracing::debug!(error = %e, "final checkpoint skipped");
@@ -416,28 +429,19 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, work: &Not
     let mut appends = Vec::with_capacity(MAX_BATCH);
     let mut others = Vec::new();
     let mut commits_since_checkpoint = 0;
-    // Whether search indexing has caught up since the last commit.
-    let mut index_done = false;
+    // When the last append arrived: search indexing waits for a quiet moment.
+    let mut last_append = std::time::Instant::now();
     loop {
-        // Idle: index a few events for search, one small step at a time, checking for real
-        // work between steps so an append never waits behind more than one step.
-        while rx.is_empty() && !index_done {
-            match index_step(&mut conn) {
-                Ok(0) => index_done = true,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "search indexing failed; will retry");
-                    index_done = true;
-                }
-            }
-        }
         let Some(first) = rx.blocking_recv() else {
             return;
         };
         let mut next = Some(first);
         while let Some(op) = next.take() {
             match op {
-                WriteOp::Append(ev, tx) => appends.push(BatchItem::Append(*ev, tx)),
+                WriteOp::Append(ev, tx) => {
+                    last_append = std::time::Instant::now();
+                    appends.push(BatchItem::Append(*ev, tx));
+                }
                 WriteOp::Record(records, now, tx) => {
                     appends.push(BatchItem::Record(records, now, tx));
                 }
@@ -451,7 +455,6 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, work: &Not
             if commit_appends(&mut conn, &mut appends) {
                 work.notify_one();
             }
-            index_done = false;
             commits_since_checkpoint += 1;
             if commits_since_checkpoint >= WRITER_CHECKPOINT_EVERY {
                 // The checkpointer has copied nearly everything by now; this finishes the rest so
@@ -516,6 +519,23 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, work: &Not
                 Control::Ping(tx) => {
                     let _ = tx.send(());
                 }
+                Control::Tick => {
+                    // Index for search only when ingest has been quiet for a while: indexing
+                    // in the gaps between busy batches measured a third off ingest throughput.
+                    if last_append.elapsed() >= INDEX_QUIET {
+                        for _ in 0..INDEX_STEPS_PER_TICK {
+                            match index_step(&mut conn) {
+                                Ok(0) => break,
+                                Ok(_) if rx.is_empty() => {}
+                                Ok(_) => break,
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "search indexing failed; will retry");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
                 Control::Shutdown(tx) => {
                     // Everything queued before the shutdown has been answered above; appends
                     // queued after it are dropped unanswered, which their callers see as Closed.
@@ -544,6 +564,10 @@ fn in_transaction<T>(
 /// Events indexed for search per step (see the writer loop): small, so that the append that
 /// arrives during a step waits a millisecond or so at most.
 const INDEX_STEP: i64 = 64;
+/// No append for this long counts as quiet enough to index.
+const INDEX_QUIET: std::time::Duration = std::time::Duration::from_millis(250);
+/// Steps per tick at most (with ticks every 100 ms: up to ~20k events indexed a second).
+const INDEX_STEPS_PER_TICK: usize = 32;
 /// Bytes of a body indexed; the rest of a huge body is not searchable.
 const INDEX_MAX_BYTES: usize = 64 * 1024;
 
