@@ -553,13 +553,27 @@ pub(crate) async fn sources(State(app): State<App>) -> Json<Vec<SourceView>> {
                 s.name.clone()
             };
             let ingest_url = format!("{base}/in/{name}");
-            let try_it = if s.provider == hookgate_verify::Provider::None {
-                format!("curl -X POST {ingest_url} -H 'content-type: application/json' -d '{{\"hello\":\"world\"}}'")
-            } else {
-                format!(
+            use hookgate_verify::Provider;
+            let try_it = match s.provider {
+                Provider::None => format!(
+                    "curl -X POST {ingest_url} -H 'content-type: application/json' -d '{{\"hello\":\"world\"}}'"
+                ),
+                // A public key cannot sign, and these carry the signature in the body: check
+                // a request the provider really sent instead.
+                Provider::Discord | Provider::Sendgrid | Provider::Mailgun | Provider::Msgraph => {
+                    format!(
+                        "hookgate verify --provider {} --secret \"$SECRET\" --header 'Name: value' --body-file captured-body",
+                        s.provider
+                    )
+                }
+                Provider::Hmac | Provider::Token => format!(
+                    "hookgate send {ingest_url} --provider {} --secret \"$SECRET\" --body-file body.json  # plus this source's options, see hookgate send --help",
+                    s.provider
+                ),
+                _ => format!(
                     "hookgate send {ingest_url} --provider {} --secret \"$SECRET\" --body-file body.json",
                     s.provider
-                )
+                ),
             };
             SourceView {
                 name: s.name.clone(),

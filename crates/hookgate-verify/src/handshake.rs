@@ -14,6 +14,9 @@
 //! | meta | GET `?hub.mode=subscribe&hub.verify_token=T&hub.challenge=C` | C, text/plain, if T is a `verify:` secret |
 //! | msgraph | POST `?validationToken=X` | X (decoded), text/plain |
 //! | dropbox | GET `?challenge=X` | X, text/plain |
+//! | discord | POST interaction `{"type":1}` (PING), signed | `{"type":1}` JSON (PONG) |
+//! | discord | POST webhook event `{"type":0,…}` (PING), signed | 204, empty |
+//! | woocommerce | POST `webhook_id=N` (form), unsigned, when a webhook is activated | 200, empty |
 //!
 //! Sources: Slack API "url_verification event"; Zoom "Using webhooks" → "Validate your
 //! webhook endpoint"; Twitch EventSub "Handling webhook events" → "Responding to a
@@ -22,7 +25,12 @@
 //! `text/plain`); Dropbox "Webhooks" → "Verification request" (Dropbox also requires the
 //! response header `X-Content-Type-Options: nosniff`, which the server must add: every
 //! text/plain reply here echoes caller-chosen text, so the server should send that header
-//! with all of them).
+//! with all of them). Discord "Interactions" → "Receiving an interaction" (a PING must be
+//! acknowledged with a PONG, `{"type":1}`, or the portal refuses the URL) and "Webhook
+//! Events" → "Responding to PING events" (204, empty); WooCommerce's
+//! `WC_Webhook::deliver_ping` (an unsigned `webhook_id=N` form post when a webhook is saved
+//! active; any 2xx marks it healthy). The WooCommerce ping is answered without a signature
+//! because it carries none; it is never stored, so answering it grants nothing.
 
 use serde_json::{json, Value};
 
@@ -80,6 +88,21 @@ pub fn respond(
             let token = query_value(req.url, "validationToken")?;
             Some(Ok(text_reply(token)))
         }
+        (Provider::Discord, _) => discord(verifier, req, now_unix),
+        (Provider::Woocommerce, _) => {
+            let ping = req.headers.get("x-wc-webhook-signature").is_none()
+                && req.body.starts_with(b"webhook_id=")
+                && req.body.len() <= 32
+                && req.body[11..].iter().all(u8::is_ascii_digit)
+                && req.body.len() > 11;
+            ping.then(|| {
+                Ok(HandshakeReply {
+                    status: 200,
+                    content_type: TEXT,
+                    body: Vec::new(),
+                })
+            })
+        }
         (Provider::Dropbox, _) => {
             if !req.method.eq_ignore_ascii_case("GET") {
                 return None;
@@ -110,6 +133,38 @@ fn slack(
             .and_then(Value::as_str)
             .ok_or_else(|| missing_field("challenge"))?;
         Ok(json_reply(&json!({ "challenge": challenge })))
+    }))
+}
+
+/// Discord's PINGs: interaction type 1 (answer PONG) and webhook-event type 0 (answer 204).
+fn discord(
+    verifier: &Verifier,
+    req: &Request<'_>,
+    now: i64,
+) -> Option<Result<HandshakeReply, VerifyError>> {
+    // Only small bodies can be PINGs; events are not parsed twice on the hot path.
+    if req.body.len() > 512 || !contains(req.body, b"\"type\"") {
+        return None;
+    }
+    let body: Value = serde_json::from_slice(req.body).ok()?;
+    let kind = body.get("type").and_then(Value::as_u64)?;
+    // A webhook event PING carries `version` and no `event`; an interaction PING has no
+    // `version`. Anything else is an event to ingest.
+    let event_ping = kind == 0 && body.get("event").is_none() && body.get("version").is_some();
+    let interaction_ping = kind == 1 && body.get("version").is_none();
+    if !event_ping && !interaction_ping {
+        return None;
+    }
+    Some(verifier.verify(req, now).map(|_| {
+        if interaction_ping {
+            json_reply(&json!({ "type": 1 }))
+        } else {
+            HandshakeReply {
+                status: 204,
+                content_type: TEXT,
+                body: Vec::new(),
+            }
+        }
     }))
 }
 

@@ -52,6 +52,49 @@ mod discord {
         Verifier::new(Scheme::Discord, &refs, None).unwrap()
     }
 
+    /// Discord's PINGs are answered (PONG for interactions, 204 for webhook events), only
+    /// when signed by the application's key; anything else is ingested.
+    #[test]
+    fn pings_are_answered_after_verifying() {
+        use hookgate_verify::{handshake::respond, Request};
+        let v = verifier(&[1]);
+        let answer = |headers: &http::HeaderMap, body: &[u8]| {
+            respond(
+                &v,
+                &Request {
+                    method: "POST",
+                    url: "/in/discord",
+                    headers,
+                    body,
+                },
+                NOW,
+            )
+        };
+        let interaction = br#"{"id":"1","type":1,"application_id":"9"}"#;
+        let pong = answer(&signed(1, TS, interaction), interaction)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (pong.status, pong.body.as_slice()),
+            (200, br#"{"type":1}"#.as_slice())
+        );
+        let event_ping = br#"{"version":1,"application_id":"9","type":0}"#;
+        let ack = answer(&signed(1, TS, event_ping), event_ping)
+            .unwrap()
+            .unwrap();
+        assert_eq!((ack.status, ack.body.len()), (204, 0));
+        // Forged by another key: refused, not answered.
+        assert_eq!(
+            answer(&signed(2, TS, interaction), interaction),
+            Some(Err(VerifyError::Mismatch))
+        );
+        // A real event (type 1 webhook event with `event`, or a command interaction): ingested.
+        let event = br#"{"version":1,"application_id":"9","type":1,"event":{"type":"APPLICATION_AUTHORIZED"}}"#;
+        assert_eq!(answer(&signed(1, TS, event), event), None);
+        let command = br#"{"id":"1","type":2}"#;
+        assert_eq!(answer(&signed(1, TS, command), command), None);
+    }
+
     #[test]
     fn a_signature_by_the_application_key_verifies() {
         assert_eq!(

@@ -177,6 +177,34 @@ fn msgraph_and_dropbox_echo_their_tokens() {
     );
 }
 
+/// WooCommerce pings a newly activated webhook with an unsigned `webhook_id=N` form post;
+/// it gets a 2xx (and is never stored). Anything else unsigned is still refused.
+#[test]
+fn woocommerce_activation_ping() {
+    let v = Verifier::new(
+        Scheme::of(hookgate_verify::Provider::Woocommerce).unwrap(),
+        &[b"s"],
+        None,
+    )
+    .unwrap();
+    let none = HeaderMap::new();
+    let ping = answer(&v, "POST", "/in/woo", &none, b"webhook_id=17")
+        .unwrap()
+        .unwrap();
+    assert_eq!((ping.status, ping.body.len()), (200, 0));
+    assert_eq!(
+        answer(&v, "POST", "/in/woo", &none, b"webhook_id=17&x=1"),
+        None
+    );
+    assert_eq!(answer(&v, "POST", "/in/woo", &none, b"webhook_id="), None);
+    assert_eq!(answer(&v, "POST", "/in/woo", &none, br#"{"id":1}"#), None);
+    let signed = header_map(&[("X-WC-Webhook-Signature".into(), "x".into())]);
+    assert_eq!(
+        answer(&v, "POST", "/in/woo", &signed, b"webhook_id=17"),
+        None
+    );
+}
+
 #[test]
 fn other_providers_have_no_handshake() {
     let v = Verifier::new(Scheme::Github, &[b"s"], None).unwrap();
