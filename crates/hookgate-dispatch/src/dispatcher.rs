@@ -31,6 +31,17 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// Why the delivery side could not start (or take a reloaded configuration).
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    /// The HTTP client for a destination could not be built (TLS roots unavailable, say).
+    #[error("cannot set up the HTTP client for destination {destination}: {source}")]
+    Client {
+        destination: String,
+        source: reqwest::Error,
+    },
+}
+
 /// A destination's circuit, as operators see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CircuitState {
@@ -136,10 +147,10 @@ struct Report {
 impl Dispatcher {
     /// # Errors
     /// An HTTP client cannot be built.
-    pub fn new(store: Arc<dyn Store>, router: &Router) -> Result<Self, reqwest::Error> {
+    pub fn new(store: Arc<dyn Store>, router: &Router) -> Result<Self, DispatchError> {
         let mut lanes = HashMap::new();
         for destination in &router.destinations {
-            lanes.insert(destination.name.clone(), lane(Arc::clone(destination))?);
+            lanes.insert(destination.name.clone(), lane(destination)?);
         }
         Ok(Self {
             inner: Arc::new(Inner {
@@ -157,10 +168,10 @@ impl Dispatcher {
     ///
     /// # Errors
     /// An HTTP client cannot be built; nothing is changed then.
-    pub fn reload(&self, router: &Router) -> Result<(), reqwest::Error> {
+    pub fn reload(&self, router: &Router) -> Result<(), DispatchError> {
         let mut fresh = HashMap::new();
         for destination in &router.destinations {
-            fresh.insert(destination.name.clone(), lane(Arc::clone(destination))?);
+            fresh.insert(destination.name.clone(), lane(destination)?);
         }
         let Ok(mut lanes) = self.inner.lanes.lock() else {
             return Ok(());
@@ -490,14 +501,19 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-fn lane(destination: Arc<Destination>) -> Result<Lane, reqwest::Error> {
+fn lane(destination: &Arc<Destination>) -> Result<Lane, DispatchError> {
     let bucket = destination.rate_limit.map(|rate| Bucket {
         rate,
         tokens: rate.max(1.0),
         at: Instant::now(),
     });
     Ok(Lane {
-        sender: Arc::new(Sender::new(destination)?),
+        sender: Arc::new(Sender::new(Arc::clone(destination)).map_err(|source| {
+            DispatchError::Client {
+                destination: destination.name.clone(),
+                source,
+            }
+        })?),
         in_flight: 0,
         circuit: Circuit {
             failures: 0,

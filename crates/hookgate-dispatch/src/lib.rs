@@ -10,7 +10,7 @@
 
 pub mod command;
 mod dispatcher;
-pub mod send;
+mod send;
 pub mod ssrf;
 
-pub use dispatcher::{CircuitState, Dispatcher, Health};
+pub use dispatcher::{CircuitState, DispatchError, Dispatcher, Health};
