@@ -9,7 +9,7 @@
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
 
-use hookgate_verify::{sign, Provider, Scheme, SignRequest};
+use hookgate_verify::{Provider, Scheme, Signer};
 use serde::Deserialize;
 
 use crate::{
@@ -657,16 +657,11 @@ fn check_url(url: &str) -> Result<(), String> {
 }
 
 /// A signing secret must be one Standard Webhooks libraries can verify with: `whsec_` and
-/// base64. Checked by signing once, through the same code every delivery uses.
+/// base64. Checked by keying the very signer every delivery uses.
 fn check_signing_secret(secret: &str) -> Result<(), String> {
     let scheme = Scheme::of(Provider::StandardWebhooks)
         .ok_or_else(|| "standard-webhooks signing is unavailable".to_owned())?;
-    let req = SignRequest {
-        method: "POST",
-        url: "http://localhost/",
-        body: b"{}",
-    };
-    sign(&scheme, secret.as_bytes(), &req, 0, Some("msg_check"))
+    Signer::new(scheme, secret.as_bytes())
         .map(|_| ())
         .map_err(|e| format!("{e} (a Standard Webhooks secret: whsec_ followed by base64)"))
 }

@@ -34,12 +34,9 @@ fn now_ms() -> i64 {
 /// Why the delivery side could not start (or take a reloaded configuration).
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
-    /// The HTTP client for a destination could not be built (TLS roots unavailable, say).
-    #[error("cannot set up the HTTP client for destination {destination}: {source}")]
-    Client {
-        destination: String,
-        source: reqwest::Error,
-    },
+    /// A destination could not be prepared (its HTTP client, URL or signing key).
+    #[error("cannot set up destination {destination}: {reason}")]
+    Destination { destination: String, reason: String },
 }
 
 /// A destination's circuit, as operators see it.
@@ -509,9 +506,9 @@ fn lane(destination: &Arc<Destination>) -> Result<Lane, DispatchError> {
     });
     Ok(Lane {
         sender: Arc::new(Sender::new(Arc::clone(destination)).map_err(|source| {
-            DispatchError::Client {
+            DispatchError::Destination {
                 destination: destination.name.clone(),
-                source,
+                reason: source,
             }
         })?),
         in_flight: 0,

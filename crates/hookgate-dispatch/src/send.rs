@@ -13,7 +13,7 @@ use hookgate_core::{
     routing::{Arg, CommandDestination, HttpDestination},
     Delivery, DestinationKind, Event, RouteInput,
 };
-use hookgate_verify::{sign, Provider, Scheme, SignRequest};
+use hookgate_verify::{Provider, Scheme, SignRequest, Signer};
 use http::{HeaderName, HeaderValue};
 
 use crate::{command, ssrf};
@@ -48,7 +48,16 @@ pub enum Verdict {
 #[derive(Debug)]
 pub struct Sender {
     pub destination: Arc<hookgate_core::Destination>,
-    client: Option<reqwest::Client>,
+    http: Option<HttpTarget>,
+}
+
+/// What an HTTP destination needs per send, prepared once: the client, the parsed URL and
+/// the keyed Standard Webhooks signer.
+#[derive(Debug)]
+struct HttpTarget {
+    client: reqwest::Client,
+    url: url::Url,
+    signer: Option<Signer>,
 }
 
 /// Headers of the original request never forwarded whatever the allow-list says (the config
@@ -79,9 +88,10 @@ fn now_ms() -> i64 {
 
 impl Sender {
     /// # Errors
-    /// The HTTP client cannot be built (TLS roots unavailable).
-    pub fn new(destination: Arc<hookgate_core::Destination>) -> Result<Self, reqwest::Error> {
-        let client = match &destination.kind {
+    /// The HTTP client cannot be built (TLS roots unavailable), or the URL or signing
+    /// secret is unusable (config validation already refuses both).
+    pub fn new(destination: Arc<hookgate_core::Destination>) -> Result<Self, String> {
+        let http = match &destination.kind {
             DestinationKind::Http(http) => {
                 // Redirects are failures, never followed: a 3xx to an internal address would
                 // otherwise walk straight past the SSRF guard.
@@ -97,14 +107,31 @@ impl Sender {
                         .no_proxy()
                         .dns_resolver(Arc::new(ssrf::GuardedResolver));
                 }
-                Some(builder.build()?)
+                let client = builder
+                    .build()
+                    .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+                let url = url::Url::parse(&http.url).map_err(|e| format!("bad URL: {e}"))?;
+                let signer = match &http.signing_secret {
+                    None => None,
+                    Some(secret) => {
+                        let scheme = Scheme::of(Provider::StandardWebhooks)
+                            .ok_or("standard-webhooks signing is unavailable")?;
+                        // The error never carries the secret (hookgate-verify's rule).
+                        Some(
+                            Signer::new(scheme, secret.expose().as_bytes())
+                                .map_err(|e| format!("signing_secret: {e}"))?,
+                        )
+                    }
+                };
+                Some(HttpTarget {
+                    client,
+                    url,
+                    signer,
+                })
             }
             DestinationKind::Command(_) => None,
         };
-        Ok(Self {
-            destination,
-            client,
-        })
+        Ok(Self { destination, http })
     }
 
     /// How long a claim must hold for one attempt to finish, with room to record it.
@@ -120,9 +147,9 @@ impl Sender {
     pub async fn send(&self, delivery: &Delivery, event: &Event) -> Sent {
         let started_at_ms = now_ms();
         let started = Instant::now();
-        let mut sent = match (&self.destination.kind, &self.client) {
-            (DestinationKind::Http(http), Some(client)) => {
-                send_http(client, http, delivery, event).await
+        let mut sent = match (&self.destination.kind, &self.http) {
+            (DestinationKind::Http(http), Some(target)) => {
+                send_http(target, http, delivery, event).await
             }
             (DestinationKind::Command(cmd), _) => send_command(cmd, delivery, event).await,
             (DestinationKind::Http(_), None) => Sent {
@@ -162,23 +189,22 @@ fn content_type(event: &Event) -> Option<&str> {
 /// The Standard Webhooks headers for this attempt: `webhook-id` is the delivery id (the same
 /// on every retry), the timestamp is the attempt's, the signature covers both and the body.
 fn webhook_headers(
+    target: &HttpTarget,
     http: &HttpDestination,
     delivery: &Delivery,
     body: &[u8],
 ) -> Result<Vec<(String, String)>, String> {
     let id = delivery.id.to_string();
     let now = now_ms() / 1000;
-    match &http.signing_secret {
-        Some(secret) => {
-            let scheme = Scheme::of(Provider::StandardWebhooks)
-                .ok_or_else(|| "standard-webhooks signing is unavailable".to_owned())?;
+    match &target.signer {
+        Some(signer) => {
             let req = SignRequest {
                 method: "POST",
                 url: &http.url,
                 body,
             };
-            // The error never carries the secret (hookgate-verify's rule), only why.
-            sign(&scheme, secret.expose().as_bytes(), &req, now, Some(&id))
+            signer
+                .sign(&req, now, Some(&id))
                 .map_err(|e| format!("cannot sign: {e}"))
         }
         None => Ok(vec![
@@ -189,18 +215,14 @@ fn webhook_headers(
 }
 
 async fn send_http(
-    client: &reqwest::Client,
+    target: &HttpTarget,
     http: &HttpDestination,
     delivery: &Delivery,
     event: &Event,
 ) -> Sent {
-    let url = match url::Url::parse(&http.url) {
-        Ok(url) => url,
-        Err(e) => return blank(Verdict::Permanent(format!("bad URL: {e}"))),
-    };
     if http.deny_private_networks {
         // IP literals never reach the resolver, so they are checked here.
-        if let Err(e) = ssrf::check_url(&url) {
+        if let Err(e) = ssrf::check_url(&target.url) {
             return blank(Verdict::Permanent(e.to_string()));
         }
     }
@@ -231,7 +253,7 @@ async fn send_http(
     }
     put("hookgate-event-id", &event.id.to_string());
     put("hookgate-source", &event.source);
-    match webhook_headers(http, delivery, &body) {
+    match webhook_headers(target, http, delivery, &body) {
         Ok(list) => {
             for (name, value) in &list {
                 put(&name.to_ascii_lowercase(), value);
@@ -239,7 +261,13 @@ async fn send_http(
         }
         Err(e) => return blank(Verdict::Permanent(e)),
     }
-    let response = client.post(url).headers(headers).body(body).send().await;
+    let response = target
+        .client
+        .post(target.url.clone())
+        .headers(headers)
+        .body(body)
+        .send()
+        .await;
     let mut response = match response {
         Ok(r) => r,
         Err(e) => {

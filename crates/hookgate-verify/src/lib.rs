@@ -68,5 +68,5 @@ mod wire;
 pub use error::{KeyError, SignError, VerifyError};
 pub use provider::{Location, Provider, UnknownProvider};
 pub use scheme::{Algorithm, Encoding, HmacOptions, Scheme, TokenOptions, UnknownOption};
-pub use sign::{sign, SignRequest};
+pub use sign::{sign, SignRequest, Signer};
 pub use verifier::{Request, Verified, Verifier, DEFAULT_TOLERANCE};

@@ -51,23 +51,65 @@ pub fn sign(
     if *scheme == Scheme::None {
         return Ok(Vec::new());
     }
-    let verifier = Verifier::new(scheme.clone(), &[secret], None)?;
-    match verifier.prepared() {
-        Prepared::Github(keys) => keys.sign(req, id),
-        Prepared::Stamped(keys) => Ok(keys.sign(req, now_unix)),
-        Prepared::StandardWebhooks(keys) => keys.sign(req, now_unix, id),
-        Prepared::Fixed(keys) | Prepared::Linear(keys) => keys.sign(req, now_unix, id),
-        Prepared::Meta(keys) => keys.sign(req, now_unix, id),
-        Prepared::Twilio(keys) => keys.sign(req),
-        Prepared::Hubspot(keys) => Ok(keys.sign(req, now_unix)),
-        Prepared::Discord(_) | Prepared::Sendgrid(_) => Err(SignError::VerifyOnly {
-            provider: verifier.provider(),
-        }),
-        Prepared::Mailgun(_) | Prepared::Msgraph(_) => Err(SignError::SignatureInBody {
-            provider: verifier.provider(),
-        }),
-        Prepared::Hmac(prepared) => Ok(prepared.sign(req, now_unix)),
-        Prepared::Token(prepared) => prepared.sign(secret),
-        Prepared::None => Ok(Vec::new()),
+    Signer::new(scheme.clone(), secret)?.sign(req, now_unix, id)
+}
+
+/// A keyed signer, for a sender that signs many requests with one secret (hookgate's own
+/// deliveries): the secret is decoded and the MAC keyed once, not per request.
+#[derive(Clone)]
+pub struct Signer {
+    verifier: Verifier,
+    secret: Vec<u8>,
+}
+
+/// The secret stays out of `Debug` output.
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("provider", &self.verifier.provider())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// # Errors
+    /// The secret or options are unusable, as for [`Verifier::new`].
+    pub fn new(scheme: Scheme, secret: &[u8]) -> Result<Self, SignError> {
+        Ok(Self {
+            verifier: Verifier::new(scheme, &[secret], None)?,
+            secret: secret.to_vec(),
+        })
+    }
+
+    /// The headers for `req`, as [`sign`] describes them.
+    ///
+    /// # Errors
+    /// As [`sign`], except for key errors, which [`Signer::new`] already reported.
+    pub fn sign(
+        &self,
+        req: &SignRequest<'_>,
+        now_unix: i64,
+        id: Option<&str>,
+    ) -> Result<Vec<(String, String)>, SignError> {
+        let verifier = &self.verifier;
+        let secret = self.secret.as_slice();
+        match verifier.prepared() {
+            Prepared::Github(keys) => keys.sign(req, id),
+            Prepared::Stamped(keys) => Ok(keys.sign(req, now_unix)),
+            Prepared::StandardWebhooks(keys) => keys.sign(req, now_unix, id),
+            Prepared::Fixed(keys) | Prepared::Linear(keys) => keys.sign(req, now_unix, id),
+            Prepared::Meta(keys) => keys.sign(req, now_unix, id),
+            Prepared::Twilio(keys) => keys.sign(req),
+            Prepared::Hubspot(keys) => Ok(keys.sign(req, now_unix)),
+            Prepared::Discord(_) | Prepared::Sendgrid(_) => Err(SignError::VerifyOnly {
+                provider: verifier.provider(),
+            }),
+            Prepared::Mailgun(_) | Prepared::Msgraph(_) => Err(SignError::SignatureInBody {
+                provider: verifier.provider(),
+            }),
+            Prepared::Hmac(prepared) => Ok(prepared.sign(req, now_unix)),
+            Prepared::Token(prepared) => prepared.sign(secret),
+            Prepared::None => Ok(Vec::new()),
+        }
     }
 }
