@@ -241,13 +241,6 @@ pub(crate) async fn list_events(
     let Query(params) =
         params.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let (limit, before_seq) = page_params(params.limit, params.cursor.as_deref())?;
-    let time = |t: Option<&str>, field: &str| {
-        t.map(|t| {
-            hookgate_core::units::parse_rfc3339_ms(t)
-                .map_err(|m| ApiError::bad_request("invalid_query", format!("{field}: {m}")))
-        })
-        .transpose()
-    };
     let query = EventQuery {
         limit,
         before_seq,
@@ -258,8 +251,8 @@ pub(crate) async fn list_events(
             .map(|s| s.parse())
             .transpose()
             .map_err(|e: String| ApiError::bad_request("invalid_query", e))?,
-        from_ms: time(params.since.as_deref(), "since")?,
-        to_ms: time(params.until.as_deref(), "until")?,
+        from_ms: time_param(params.since.as_deref(), "since", "invalid_query")?,
+        to_ms: time_param(params.until.as_deref(), "until", "invalid_query")?,
         text: params.q,
     };
     let page = app
@@ -271,6 +264,20 @@ pub(crate) async fn list_events(
         data: page.items.into_iter().map(list_item).collect(),
         next_cursor: page.next.map(|seq| seq.to_string()),
     }))
+}
+
+/// An optional RFC 3339 UTC time from a query or body field, as unix ms; `code` is the
+/// error code to answer with (`invalid_query` or `invalid_body`).
+pub(crate) fn time_param(
+    text: Option<&str>,
+    field: &str,
+    code: &'static str,
+) -> Result<Option<i64>, ApiError> {
+    text.map(|t| {
+        hookgate_core::units::parse_rfc3339_ms(t)
+            .map_err(|m| ApiError::bad_request(code, format!("{field}: {m}")))
+    })
+    .transpose()
 }
 
 /// A list's `limit` (default 50, at most 500) and `cursor` (an opaque position this server

@@ -10,8 +10,8 @@ use axum::{
     Json,
 };
 use hookgate_core::{
-    units::{parse_rfc3339_ms, rfc3339_from_unix_ms},
-    Attempt, Delivery, DeliveryId, DeliveryStatus, EventId, ParseIdError, RouteInput,
+    units::rfc3339_from_unix_ms, Attempt, Delivery, DeliveryId, DeliveryStatus, EventId,
+    ParseIdError, RouteInput,
 };
 use hookgate_store::{DeadFilter, DeliveryDetail, DeliveryQuery, RetryOutcome};
 use serde::{Deserialize, Serialize};
@@ -399,13 +399,6 @@ pub(crate) async fn retry_dead(
     body: Result<Option<Json<serde_json::Value>>, JsonRejection>,
 ) -> Result<Json<BulkRetried>, ApiError> {
     let body: BulkBody = object_body(body)?;
-    let time = |t: Option<String>, field: &str| {
-        t.map(|t| {
-            parse_rfc3339_ms(&t)
-                .map_err(|m| ApiError::bad_request("invalid_body", format!("{field}: {m}")))
-        })
-        .transpose()
-    };
     let limit = body.limit.unwrap_or(500);
     if limit == 0 || limit > 5000 {
         return Err(ApiError::bad_request(
@@ -415,8 +408,8 @@ pub(crate) async fn retry_dead(
     }
     let filter = DeadFilter {
         destination: body.destination,
-        from_ms: time(body.since, "since")?,
-        to_ms: time(body.until, "until")?,
+        from_ms: crate::admin::time_param(body.since.as_deref(), "since", "invalid_body")?,
+        to_ms: crate::admin::time_param(body.until.as_deref(), "until", "invalid_body")?,
     };
     let done = app
         .store()
