@@ -869,7 +869,12 @@ impl Store for SqliteStore {
             if let Some(to) = query.to_ms {
                 and("e.received_at <= ?", Value::Integer(to));
             }
-            if let Some(text) = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            // Control characters cannot be in an indexed token, and a NUL ends FTS5's query
+            // string early (an error, not a miss): they are dropped from the search text.
+            let text: Option<String> = query.text.as_deref().map(|t| {
+                t.chars().filter(|c| !c.is_control()).take(256).collect::<String>()
+            });
+            if let Some(text) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
                 // One phrase, quoted: the user's text is never FTS5 query syntax.
                 and(
                     "e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)",

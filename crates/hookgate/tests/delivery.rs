@@ -908,6 +908,44 @@ filter = '.type == "bad"'
         .unwrap();
     assert_eq!(r.status(), 400);
 
+    // Text in the body: indexed by the writer once ingest is quiet, so poll briefly.
+    let needle = hg
+        .send(
+            "app",
+            &json!({"type": "note", "text": "the quick zebra-crossing 4242"}),
+        )
+        .await;
+    let deadline = std::time::Instant::now() + SETTLE;
+    loop {
+        let found = hg.get("/api/events?q=zebra-crossing%204242").await;
+        let ids: Vec<&str> = found["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap())
+            .collect();
+        if ids == [needle.as_str()] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "text search never found the event: {found}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(hg.get("/api/events?q=giraffe").await["data"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // Query syntax and control characters in the text are searched for or dropped, never
+    // interpreted, and never a 5xx.
+    for odd in ["%22%20OR%20*%20NEAR(", "zebra%00crossing", "%01%02"] {
+        let r = reqwest::get(format!("{}/api/events?q={odd}", hg.base))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "q={odd}");
+    }
+
     // Sources: ingest URLs and a ready command, never a secret.
     let sources = hg.get("/api/sources").await;
     let text = sources.to_string();
