@@ -12,7 +12,7 @@ use std::{
 };
 
 use hookgate_core::{Attempt, AttemptRecord, Destination, NextStep, Router};
-use hookgate_store::{ClaimRequest, Claimed, Store};
+use hookgate_store::{ClaimRequest, Claimed, Lending, Store};
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
@@ -124,7 +124,11 @@ pub struct Dispatcher {
 
 struct Inner {
     store: Arc<dyn Store>,
+    /// Lock order: `lanes` before the lending's own lock, never the other way round.
     lanes: Mutex<HashMap<String, Lane>>,
+    /// Free slots of lanes that take new deliveries straight from the store (see `Lending`);
+    /// a lent slot counts as in flight until recalled or used.
+    lending: Arc<Lending>,
     /// Woken when a send finishes, so freed capacity is used at once.
     freed: Notify,
 }
@@ -153,6 +157,7 @@ impl Dispatcher {
             inner: Arc::new(Inner {
                 store,
                 lanes: Mutex::new(lanes),
+                lending: Arc::new(Lending::default()),
                 freed: Notify::new(),
             }),
         })
@@ -201,7 +206,9 @@ impl Dispatcher {
             .map(|(name, lane)| Health {
                 destination: name.clone(),
                 circuit: lane.circuit.state(now),
-                in_flight: lane.in_flight,
+                in_flight: lane
+                    .in_flight
+                    .saturating_sub(self.inner.lending.unused(name)),
                 consecutive_failures: lane.circuit.failures,
                 delivered: lane.delivered,
                 failed: lane.failed,
@@ -220,29 +227,67 @@ impl Dispatcher {
         let recorder = tokio::spawn(record_loop(self.clone(), rx));
         let gauges = tokio::spawn(gauge_loop(self.clone(), shutdown.clone()));
         let work = self.inner.store.work_signal();
+        let mut handoffs = self.inner.store.lend(Arc::clone(&self.inner.lending));
         let mut tasks = tokio::task::JoinSet::new();
-        loop {
-            let claimed = self.claim_round().await;
-            let any = !claimed.is_empty();
-            for (claimed, destination) in claimed {
+        let spawn =
+            |tasks: &mut tokio::task::JoinSet<()>, claimed: Claimed, destination: String| {
                 let this = self.clone();
                 let reports = reports.clone();
                 tasks.spawn(async move {
                     let report = this.attempt(&destination, claimed).await;
                     let _ = reports.send(report);
                 });
+            };
+        // Whether the store may hold due deliveries nobody has claimed: new events that found no
+        // lent slot, retries, replays. Cleared once a claim comes back short of what it asked.
+        let mut due = true;
+        loop {
+            self.recall();
+            let mut again = false;
+            if due {
+                let round = self.claim_round().await;
+                if let Some(full) = round.full {
+                    due = full;
+                    again = full;
+                }
+                for (claimed, destination) in round.claimed {
+                    spawn(&mut tasks, claimed, destination);
+                }
+            }
+            if handoffs.is_some() {
+                self.lend_free();
             }
             while tasks.try_join_next().is_some() {}
-            if any {
+            if again {
                 continue;
             }
             tokio::select! {
                 () = shutdown.cancelled() => break,
-                () = work.notified() => {}
+                () = work.notified() => due = true,
                 () = self.inner.freed.notified() => {}
-                () = tokio::time::sleep(POLL) => {}
+                () = tokio::time::sleep(POLL) => due = true,
+                handed = recv(&mut handoffs) => match handed {
+                    Some(handed) => {
+                        for claimed in handed {
+                            match self.takes_handoff(&claimed) {
+                                true => {
+                                    let destination = claimed.delivery.destination.clone();
+                                    spawn(&mut tasks, claimed, destination);
+                                }
+                                false => {
+                                    let _ = reports.send(self.release(&claimed.delivery.destination, &claimed, now_ms()));
+                                }
+                            }
+                        }
+                    }
+                    None => handoffs = None,
+                },
             }
         }
+        // Nothing more goes out: slots still lent come back, and deliveries handed over from
+        // now on keep their lease (they are claimed again after a restart).
+        drop(handoffs);
+        self.recall();
         let deadline = tokio::time::sleep(grace);
         tokio::pin!(deadline);
         loop {
@@ -260,13 +305,63 @@ impl Dispatcher {
         gauges.abort();
     }
 
+    /// Takes back the slots lent to the store and not used.
+    fn recall(&self) {
+        let back = self.inner.lending.recall();
+        if back.is_empty() {
+            return;
+        }
+        let Ok(mut lanes) = self.inner.lanes.lock() else {
+            return;
+        };
+        for (name, slots) in back {
+            if let Some(lane) = lanes.get_mut(&name) {
+                lane.in_flight = lane.in_flight.saturating_sub(slots);
+            }
+        }
+    }
+
+    /// Lends every free slot of the lanes that can take a new delivery the moment it is
+    /// stored: unordered, unthrottled, circuit closed.
+    fn lend_free(&self) {
+        let now = Instant::now();
+        let Ok(mut lanes) = self.inner.lanes.lock() else {
+            return;
+        };
+        for (name, lane) in lanes.iter_mut() {
+            if !lane.lends(now) {
+                continue;
+            }
+            let free = lane
+                .sender
+                .destination
+                .max_in_flight
+                .saturating_sub(lane.in_flight);
+            if free > 0 {
+                self.inner.lending.lend(name, free, lane.lease_ms());
+                lane.in_flight += free;
+            }
+        }
+    }
+
+    /// Whether a delivery handed over by the store may be sent now: its lane still lends
+    /// (a circuit may have opened, or a reload changed the destination, since the slot was lent).
+    fn takes_handoff(&self, claimed: &Claimed) -> bool {
+        let now = Instant::now();
+        self.inner.lanes.lock().is_ok_and(|lanes| {
+            lanes
+                .get(&claimed.delivery.destination)
+                .is_some_and(|lane| lane.lends(now))
+        })
+    }
+
     /// Claims for every destination with room: free slots, a closed (or probing) circuit,
     /// and rate tokens.
-    async fn claim_round(&self) -> Vec<(Claimed, String)> {
+    async fn claim_round(&self) -> Round {
         let now = Instant::now();
         let requests: Vec<ClaimRequest> = {
             let Ok(mut lanes) = self.inner.lanes.lock() else {
-                return Vec::new();
+                return Round::default();
             };
             lanes
                 .iter_mut()
@@ -292,30 +387,40 @@ impl Dispatcher {
                         destination: name.clone(),
                         limit: free,
                         ordered: d.ordered,
-                        lease_ms: i64::try_from(lane.sender.lease().as_millis())
-                            .unwrap_or(i64::MAX),
+                        lease_ms: lane.lease_ms(),
                     })
                 })
                 .collect()
         };
         if requests.is_empty() {
-            return Vec::new();
+            // No room anywhere: nothing learned about what is due.
+            return Round::default();
         }
+        let mut asked: HashMap<String, usize> = requests
+            .iter()
+            .map(|r| (r.destination.clone(), r.limit))
+            .collect();
         let claimed = match self.inner.store.claim(now_ms(), requests).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim deliveries; will retry");
                 tokio::time::sleep(POLL).await;
-                return Vec::new();
+                return Round {
+                    claimed: Vec::new(),
+                    full: Some(true),
+                };
             }
         };
         let Ok(mut lanes) = self.inner.lanes.lock() else {
-            return Vec::new();
+            return Round::default();
         };
         let now = Instant::now();
         let mut out = Vec::with_capacity(claimed.len());
         for c in claimed {
             let name = c.delivery.destination.clone();
+            if let Some(left) = asked.get_mut(&name) {
+                *left = left.saturating_sub(1);
+            }
             if let Some(lane) = lanes.get_mut(&name) {
                 lane.in_flight += 1;
                 if lane.circuit.state(now) == CircuitState::HalfOpen {
@@ -327,14 +432,17 @@ impl Dispatcher {
             }
             out.push((c, name));
         }
-        out
+        Round {
+            claimed: out,
+            full: Some(asked.values().any(|left| *left == 0)),
+        }
     }
 
     async fn attempt(&self, destination: &str, claimed: Claimed) -> Report {
         // The lane's sender, so its client (and connection pool) is reused.
         let Some(sender) = self.sender_of(destination) else {
             // The destination left the config while this was claimed: give it back.
-            return self.release(destination, &claimed);
+            return self.release(destination, &claimed, now_ms() + 60_000);
         };
         let sent = sender.send(&claimed.delivery, &claimed.event).await;
         let config = &sender.destination;
@@ -417,13 +525,14 @@ impl Dispatcher {
         lanes.get(destination).map(|lane| Arc::clone(&lane.sender))
     }
 
-    fn release(&self, destination: &str, claimed: &Claimed) -> Report {
+    /// Gives a delivery back unattempted, due again at `at` (unix ms).
+    fn release(&self, destination: &str, claimed: &Claimed, at: i64) -> Report {
         Report {
             destination: destination.to_owned(),
             record: AttemptRecord {
                 delivery: claimed.delivery.id,
                 attempt: None,
-                next: NextStep::Release(now_ms() + 60_000),
+                next: NextStep::Release(at),
             },
             verdict_ok: false,
         }
@@ -457,6 +566,9 @@ impl Dispatcher {
                     tracing::warn!(destination = %report.destination, failures = lane.circuit.failures, "circuit open");
                 }
                 lane.circuit.open_until = Some(Instant::now() + policy.cooldown);
+                // Nothing new goes out while open: the slots lent for new events come back.
+                let back = self.inner.lending.recall_one(&report.destination);
+                lane.in_flight = lane.in_flight.saturating_sub(back);
             }
         }
     }
@@ -491,6 +603,36 @@ async fn gauge_loop(dispatcher: Dispatcher, shutdown: CancellationToken) {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
+    }
+}
+
+#[derive(Default)]
+struct Round {
+    claimed: Vec<(Claimed, String)>,
+    /// Whether some destination got all it asked for, so more may be due; `None` when nothing
+    /// was asked (no room anywhere), which says nothing about what is due.
+    full: Option<bool>,
+}
+
+impl Lane {
+    fn lends(&self, now: Instant) -> bool {
+        !self.sender.destination.ordered
+            && self.bucket.is_none()
+            && self.circuit.state(now) == CircuitState::Closed
+    }
+
+    fn lease_ms(&self) -> i64 {
+        millis(self.sender.lease())
+    }
+}
+
+/// The next batch handed over by the store; pending forever when the store does not lend.
+async fn recv(
+    handoffs: &mut Option<mpsc::UnboundedReceiver<Vec<Claimed>>>,
+) -> Option<Vec<Claimed>> {
+    match handoffs {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod codec;
+mod lending;
 mod sqlite;
 mod sqlite_deliveries;
 
@@ -20,6 +21,7 @@ use hookgate_core::{
     Attempt, AttemptRecord, Delivery, DeliveryId, DeliveryStatus, Event, EventId, NewDelivery,
     NewEvent, Verification,
 };
+pub use lending::Lending;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// The result of a durable append.
@@ -185,6 +187,18 @@ pub trait Store: Send + Sync + 'static {
     /// Notified whenever new deliveries may be due (new events, retries, replays), so the
     /// dispatcher need not poll fast to be quick.
     fn work_signal(&self) -> Arc<tokio::sync::Notify>;
+
+    /// Takes sending slots from the dispatcher (see [`Lending`]): from now on a delivery that
+    /// `append` creates for a destination with a slot lent is leased in the event's transaction
+    /// and, once that is durable, sent down the returned channel instead of waiting for a claim.
+    /// `None`: this store does not lend, and every delivery is claimed.
+    fn lend(
+        &self,
+        lending: Arc<Lending>,
+    ) -> Option<tokio::sync::mpsc::UnboundedReceiver<Vec<Claimed>>> {
+        let _ = lending;
+        None
+    }
 
     /// Takes leases on due deliveries. A lease is not durable work: a crash loses it, which
     /// only makes the delivery claimable again.

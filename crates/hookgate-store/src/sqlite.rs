@@ -8,14 +8,16 @@
 //! This module must never answer an append before its transaction has committed.
 
 use std::{
+    collections::HashSet,
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
     thread,
 };
 
 use async_trait::async_trait;
 use hookgate_core::{
-    AttemptRecord, Delivery, DeliveryId, Event, EventId, NewDelivery, NewEvent, Verification,
+    AttemptRecord, Delivery, DeliveryId, DeliveryStatus, Event, EventId, NewDelivery, NewEvent,
+    Verification,
 };
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -24,8 +26,8 @@ use crate::{
     codec::{self, Codec},
     sqlite_deliveries::{self as dl, RawDelivery},
     Appended, BulkRetry, ClaimRequest, Claimed, DeadFilter, DeliveryCounts, DeliveryDetail,
-    DeliveryQuery, DisabledDestination, EventQuery, EventSummary, Page, RetryOutcome, Store,
-    StoreError,
+    DeliveryQuery, DisabledDestination, EventQuery, EventSummary, Lending, Page, RetryOutcome,
+    Store, StoreError,
 };
 
 /// Most events committed in one transaction. Bounds the latency one commit adds for the first
@@ -57,10 +59,28 @@ struct Row {
     body_size: i64,
     verification: String,
     deliveries: Vec<NewDelivery>,
+    /// The event as the dispatcher sends it, kept for a delivery the writer may hand over
+    /// (see [`Lending`]); `None` when nothing is lent.
+    copy: Option<Box<Event>>,
 }
 
 impl Row {
-    fn encode(ev: NewEvent) -> Result<Self, StoreError> {
+    fn encode(ev: NewEvent, lending: bool) -> Result<Self, StoreError> {
+        let copy = (lending && ev.deliveries.iter().any(|d| d.dead_reason.is_none())).then(|| {
+            Box::new(Event {
+                id: ev.id,
+                seq: 0,
+                source: ev.source.clone(),
+                received_at_ms: ev.received_at_ms,
+                event_type: ev.event_type.clone(),
+                dedup_key: ev.dedup_key.clone(),
+                method: ev.method.clone(),
+                path: ev.path.clone(),
+                headers: ev.headers.clone(),
+                body: ev.body.clone(),
+                verification: ev.verification.clone(),
+            })
+        });
         let body_size = i64::try_from(ev.body.len()).unwrap_or(i64::MAX);
         let (packed, body_codec) = codec::encode(ev.body);
         let encode_err =
@@ -80,6 +100,7 @@ impl Row {
             body: packed,
             body_codec,
             deliveries: ev.deliveries,
+            copy,
         })
     }
 }
@@ -124,6 +145,7 @@ pub struct SqliteStore {
     // A std Mutex is right here: it is only locked inside spawn_blocking, never across an .await.
     reader: Arc<Mutex<Connection>>,
     work: Arc<Notify>,
+    handoff: Arc<OnceLock<Handoff>>,
     // Held open for the store's life: the exclusive lock on it keeps a second hookgate off
     // this database, which is what lets `open` take back the leases a dead process held.
     _lock: std::fs::File,
@@ -145,6 +167,13 @@ impl std::fmt::Debug for WriteOp {
             Self::Control(Control::Shutdown(_)) => "Shutdown",
         })
     }
+}
+
+/// Where the writer sends the deliveries it leased with lent slots.
+#[derive(Debug)]
+struct Handoff {
+    lending: Arc<Lending>,
+    to: mpsc::UnboundedSender<Vec<Claimed>>,
 }
 
 fn unavailable(e: &rusqlite::Error) -> StoreError {
@@ -288,10 +317,12 @@ impl SqliteStore {
         let (writer_alive, writer_gone) = std::sync::mpsc::channel::<()>();
         let work = Arc::new(Notify::new());
         let writer_work = Arc::clone(&work);
+        let handoff = Arc::new(OnceLock::new());
+        let writer_handoff = Arc::clone(&handoff);
         thread::Builder::new()
             .name("hookgate-sqlite-writer".into())
             .spawn(move || {
-                writer_loop(writer, rx, &writer_work);
+                writer_loop(writer, rx, &writer_work, &writer_handoff);
                 drop(writer_alive);
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
@@ -306,6 +337,7 @@ impl SqliteStore {
             queue,
             reader: Arc::new(Mutex::new(reader)),
             work,
+            handoff,
             _lock: lock,
         })
     }
@@ -425,8 +457,18 @@ fn checkpoint_loop(
     }
 }
 
-fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, work: &Notify) {
+fn writer_loop(
+    mut conn: Connection,
+    mut rx: mpsc::Receiver<WriteOp>,
+    work: &Notify,
+    handoff: &OnceLock<Handoff>,
+) {
     let mut appends = Vec::with_capacity(MAX_BATCH);
+    // Kept here (and reread when it changes, which only this thread does) so that lending
+    // never hands over a delivery to a destination an operator or a `410` switched off.
+    let mut disabled: HashSet<String> = dl::disabled_names(&conn)
+        .map(|names| names.into_iter().collect())
+        .unwrap_or_default();
     let mut others = Vec::new();
     let mut commits_since_checkpoint = 0;
     // When the last append arrived: search indexing waits for a quiet moment.
@@ -452,7 +494,7 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, work: &Not
             }
         }
         if !appends.is_empty() {
-            if commit_appends(&mut conn, &mut appends) {
+            if commit_appends(&mut conn, &mut appends, handoff.get(), &disabled) {
                 work.notify_one();
             }
             commits_since_checkpoint += 1;
@@ -513,6 +555,12 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, work: &Not
                 Control::SetDisabled(name, reason, now, reply) => {
                     let result = dl::set_disabled(&conn, &name, reason.as_deref(), now)
                         .map_err(|e| unavailable(&e));
+                    if let Ok(names) = dl::disabled_names(&conn) {
+                        disabled = names.into_iter().collect();
+                    } else {
+                        // Unknown: treat it as disabled until the next change rereads it.
+                        disabled.insert(name);
+                    }
                     work.notify_one();
                     let _ = reply.send(result);
                 }
@@ -636,16 +684,29 @@ enum BatchItem {
 
 /// Writes a batch in one transaction and answers each waiter after the commit. If anything fails
 /// every waiter gets `Unavailable`: none of them was acknowledged, so a sender's retry is safe.
-/// Returns whether new deliveries were stored.
-fn commit_appends(conn: &mut Connection, batch: &mut Vec<BatchItem>) -> bool {
+/// Returns whether new deliveries were stored that still need a claim (the rest were leased with
+/// lent slots and are handed over here, after the commit).
+fn commit_appends(
+    conn: &mut Connection,
+    batch: &mut Vec<BatchItem>,
+    handoff: Option<&Handoff>,
+    disabled: &HashSet<String>,
+) -> bool {
     let started = std::time::Instant::now();
-    let result = write_batch(conn, batch);
+    let mut handed = Vec::new();
+    let mut taken = Vec::new();
+    let result = write_batch(conn, batch, handoff, disabled, &mut handed, &mut taken);
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     tracing::debug!(items = batch.len(), micros, "batch committed");
     #[allow(clippy::cast_precision_loss)]
     metrics::histogram!("hookgate_store_commit_batch_size").record(batch.len() as f64);
     match result {
         Ok((results, routed)) => {
+            if let (Some(handoff), false) = (handoff, handed.is_empty()) {
+                // A dispatcher gone means a shutdown: the leases lapse (or are reset when the
+                // database next opens) and the deliveries are claimed then.
+                let _ = handoff.to.send(handed);
+            }
             let mut results = results.into_iter();
             for item in batch.drain(..) {
                 match item {
@@ -663,6 +724,11 @@ fn commit_appends(conn: &mut Connection, batch: &mut Vec<BatchItem>) -> bool {
         }
         Err(e) => {
             tracing::error!(error = %e, items = batch.len(), "commit failed; answering 503 to the batch");
+            if let Some(handoff) = handoff {
+                for destination in &taken {
+                    handoff.lending.give_back(destination);
+                }
+            }
             let err = unavailable(&e);
             for item in batch.drain(..) {
                 match item {
@@ -681,7 +747,11 @@ fn commit_appends(conn: &mut Connection, batch: &mut Vec<BatchItem>) -> bool {
 
 fn write_batch(
     conn: &mut Connection,
-    batch: &[BatchItem],
+    batch: &mut [BatchItem],
+    handoff: Option<&Handoff>,
+    disabled: &HashSet<String>,
+    handed: &mut Vec<Claimed>,
+    taken: &mut Vec<String>,
 ) -> Result<(Vec<Appended>, bool), rusqlite::Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(batch.len());
@@ -693,7 +763,7 @@ fn write_batch(
             "INSERT INTO events (id, source, received_at, event_type, dedup_key, method, path, headers, body, body_codec, body_size, verification)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
-        for item in batch {
+        for item in batch.iter_mut() {
             let row = match item {
                 BatchItem::Append(row, _) => row,
                 BatchItem::Record(records, now, _) => {
@@ -729,9 +799,60 @@ fn write_batch(
                 row.body_size,
                 row.verification
             ])?;
-            if !row.deliveries.is_empty() {
-                dl::insert_deliveries(&tx, &row.id_text, &row.deliveries, row.received_at_ms)?;
-                routed = true;
+            let seq = tx.last_insert_rowid();
+            let now = row.received_at_ms;
+            let mut lent_deliveries = Vec::new();
+            for d in &row.deliveries {
+                let lent = match (handoff, &row.copy) {
+                    (Some(h), Some(_))
+                        if d.dead_reason.is_none() && !disabled.contains(&d.destination) =>
+                    {
+                        let lease = h.lending.take(&d.destination);
+                        if lease.is_some() {
+                            taken.push(d.destination.clone());
+                        }
+                        lease
+                    }
+                    _ => None,
+                };
+                let lease_until = lent.map_or(0, |lease_ms| now.saturating_add(lease_ms));
+                let delivery_seq = dl::insert_delivery(&tx, &row.id_text, d, now, lease_until)?;
+                if lent.is_none() {
+                    routed |= d.dead_reason.is_none();
+                    continue;
+                }
+                lent_deliveries.push(Delivery {
+                    id: d.id,
+                    seq: delivery_seq,
+                    event_id: row.id,
+                    destination: d.destination.clone(),
+                    route: d.route.clone(),
+                    status: DeliveryStatus::Pending,
+                    attempts: 0,
+                    next_at_ms: now,
+                    lease_until_ms: lease_until,
+                    payload: d.payload.clone(),
+                    last_error: None,
+                    created_at_ms: now,
+                    updated_at_ms: now,
+                });
+            }
+            // The copy goes to the last delivery handed over; any others (an event routed to
+            // several destinations) get a clone.
+            if let Some(last) = lent_deliveries.pop() {
+                if let Some(copy) = row.copy.take() {
+                    let event = Event { seq, ..*copy };
+                    for delivery in lent_deliveries {
+                        handed.push(Claimed {
+                            delivery,
+                            event: event.clone(),
+                        });
+                    }
+                    handed.push(Claimed {
+                        delivery: last,
+                        event,
+                    });
+                }
             }
             results.push(Appended {
                 id: row.id,
@@ -827,7 +948,7 @@ pub(crate) fn read_id(text: &str) -> Result<EventId, StoreError> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
-        let row = Box::new(Row::encode(event)?);
+        let row = Box::new(Row::encode(event, self.handoff.get().is_some())?);
         self.send(|tx| WriteOp::Append(row, tx)).await?
     }
 
@@ -960,6 +1081,13 @@ impl Store for SqliteStore {
 
     fn work_signal(&self) -> Arc<Notify> {
         Arc::clone(&self.work)
+    }
+
+    fn lend(&self, lending: Arc<Lending>) -> Option<mpsc::UnboundedReceiver<Vec<Claimed>>> {
+        let (to, rx) = mpsc::unbounded_channel();
+        // One dispatcher per store: a second caller gets nothing rather than stealing the first's.
+        self.handoff.set(Handoff { lending, to }).ok()?;
+        Some(rx)
     }
 
     async fn claim(

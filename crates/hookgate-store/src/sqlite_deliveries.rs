@@ -75,35 +75,55 @@ impl RawDelivery {
     }
 }
 
-/// Inserts an event's deliveries (inside the event's transaction, or a replay's).
+/// Inserts an event's deliveries (inside the event's transaction, or a replay's), none leased.
 pub(crate) fn insert_deliveries(
     conn: &Connection,
     event_id: &str,
     deliveries: &[NewDelivery],
     now_ms: i64,
 ) -> rusqlite::Result<()> {
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO deliveries (id, event_id, destination, route, status, attempts, next_at, lease_until, payload, last_error, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, 0, ?7, ?8, ?6, ?6)",
-    )?;
     for d in deliveries {
-        let status = if d.dead_reason.is_some() {
-            DeliveryStatus::Dead
-        } else {
-            DeliveryStatus::Pending
-        };
-        insert.execute(params![
-            d.id.to_string(),
-            event_id,
-            d.destination,
-            d.route,
-            status.code(),
-            now_ms,
-            d.payload,
-            d.dead_reason,
-        ])?;
+        insert_delivery(conn, event_id, d, now_ms, 0)?;
     }
     Ok(())
+}
+
+/// Inserts one delivery, leased until `lease_until` (0: not leased); returns its `seq`.
+pub(crate) fn insert_delivery(
+    conn: &Connection,
+    event_id: &str,
+    d: &NewDelivery,
+    now_ms: i64,
+    lease_until: i64,
+) -> rusqlite::Result<i64> {
+    let status = if d.dead_reason.is_some() {
+        DeliveryStatus::Dead
+    } else {
+        DeliveryStatus::Pending
+    };
+    conn.prepare_cached(
+        "INSERT INTO deliveries (id, event_id, destination, route, status, attempts, next_at, lease_until, payload, last_error, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?6, ?6)",
+    )?
+    .execute(params![
+        d.id.to_string(),
+        event_id,
+        d.destination,
+        d.route,
+        status.code(),
+        now_ms,
+        lease_until,
+        d.payload,
+        d.dead_reason,
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The names of the disabled destinations.
+pub(crate) fn disabled_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM destination_state")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    rows.collect()
 }
 
 /// Claims due deliveries; returns each with its event's raw row.
@@ -112,11 +132,7 @@ pub(crate) fn claim(
     now_ms: i64,
     requests: &[ClaimRequest],
 ) -> rusqlite::Result<Vec<(RawDelivery, StoredEvent)>> {
-    let disabled: Vec<String> = {
-        let mut stmt = conn.prepare_cached("SELECT name FROM destination_state")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
+    let disabled = disabled_names(conn)?;
     let mut claimed = Vec::new();
     for req in requests {
         if req.limit == 0 || disabled.contains(&req.destination) {

@@ -9,8 +9,8 @@ use hookgate_core::{
     Verification,
 };
 use hookgate_store::{
-    ClaimRequest, DeliveryQuery, EventQuery, RetryOutcome, SqliteOptions, SqliteStore, Store,
-    StoreError,
+    ClaimRequest, DeliveryQuery, EventQuery, Lending, RetryOutcome, SqliteOptions, SqliteStore,
+    Store, StoreError,
 };
 
 fn event(source: &str, dedup: Option<&str>, body: &[u8]) -> NewEvent {
@@ -373,6 +373,91 @@ async fn sqlite_delivery_story() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("h.db"), &SqliteOptions::default()).unwrap();
     delivery_story(Arc::new(store)).await;
+}
+
+/// Lent slots: a new delivery for a destination with a slot is leased in the event's own
+/// transaction and handed over with its event once durable; without a slot, for a disabled
+/// destination, for a duplicate or for a dead-on-arrival delivery it waits for a claim. A
+/// handed-over delivery that was never reported is claimable again after a restart.
+#[tokio::test]
+async fn sqlite_lent_slots_hand_over_new_deliveries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let store = SqliteStore::open(&path, &SqliteOptions::default()).unwrap();
+    let lending = Arc::new(Lending::default());
+    let mut handed = store.lend(Arc::clone(&lending)).unwrap();
+    assert!(
+        store.lend(Arc::new(Lending::default())).is_none(),
+        "one dispatcher per store"
+    );
+    store
+        .set_destination_disabled("off", Some("by hand".into()), NOW)
+        .await
+        .unwrap();
+    lending.lend("a", 1, 60_000);
+    lending.lend("off", 5, 60_000);
+
+    let mut ev = event("shop", Some("o-1"), br#"{"n":1}"#);
+    ev.received_at_ms = NOW;
+    let mut dead = delivery("a");
+    dead.dead_reason = Some("filter failed".into());
+    ev.deliveries = vec![
+        dead,
+        delivery("a"),
+        delivery("a"),
+        delivery("b"),
+        delivery("off"),
+    ];
+    let appended = store.append(ev.clone()).await.unwrap();
+
+    let batch = handed.try_recv().expect("handed over after the commit");
+    assert_eq!(batch.len(), 1, "one slot lent for a, none for b or off");
+    let got = &batch[0];
+    let stored = store.event(appended.id).await.unwrap().unwrap();
+    assert_eq!(got.event, stored, "the event as a claim would read it");
+    assert_eq!(got.delivery.id, ev.deliveries[1].id);
+    assert_eq!(got.delivery.lease_until_ms, NOW + 60_000);
+    let detail = store.delivery(got.delivery.id).await.unwrap().unwrap();
+    assert_eq!(got.delivery, detail.delivery, "the delivery as stored");
+    assert_eq!(lending.unused("a"), 0);
+    assert_eq!(
+        lending.unused("off"),
+        5,
+        "nothing lent is used for a disabled destination"
+    );
+
+    // The handed-over one is leased: a claim gets only the one that found no slot.
+    let claimed = store.claim(NOW, vec![claim("a", 10, false)]).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].delivery.id, ev.deliveries[2].id);
+    assert_eq!(
+        store
+            .claim(NOW, vec![claim("b", 10, false)])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // A duplicate creates no delivery, so it uses no slot.
+    lending.lend("a", 1, 60_000);
+    let mut dup = event("shop", Some("o-1"), b"{}");
+    dup.deliveries = vec![delivery("a")];
+    assert!(store.append(dup).await.unwrap().duplicate);
+    assert!(handed.try_recv().is_err());
+    let mut back = lending.recall();
+    back.sort();
+    assert_eq!(back, vec![("a".to_owned(), 1), ("off".to_owned(), 5)]);
+
+    // Never reported (the process died): claimable once the database is opened again.
+    store.close().await;
+    drop(store);
+    let store = SqliteStore::open(&path, &SqliteOptions::default()).unwrap();
+    let again = store.claim(NOW, vec![claim("a", 10, false)]).await.unwrap();
+    assert!(
+        again.iter().any(|c| c.delivery.id == got.delivery.id),
+        "the handed-over delivery is claimable after a restart"
+    );
 }
 
 #[tokio::test]
