@@ -188,7 +188,15 @@ impl Dispatcher {
             }
             lanes.insert(name, new);
         }
-        lanes.retain(|name, _| router.destination(name).is_some());
+        lanes.retain(|name, _| {
+            let keep = router.destination(name).is_some();
+            if !keep {
+                // Counted nowhere once the lane is gone: a lane of that name added back later
+                // starts from nothing in flight.
+                self.inner.lending.recall_one(name);
+            }
+            keep
+        });
         drop(lanes);
         self.inner.freed.notify_one();
         Ok(())
@@ -242,9 +250,11 @@ impl Dispatcher {
         // lent slot, retries, replays. Cleared once a claim comes back short of what it asked.
         let mut due = true;
         loop {
-            self.recall();
             let mut again = false;
             if due {
+                // What is due goes first: the slots lent for new events come back to be claimed
+                // with (the rest is lent again below).
+                self.recall();
                 let round = self.claim_round().await;
                 if let Some(full) = round.full {
                     due = full;
@@ -322,7 +332,9 @@ impl Dispatcher {
     }
 
     /// Lends every free slot of the lanes that can take a new delivery the moment it is
-    /// stored: unordered, unthrottled, circuit closed.
+    /// stored (unordered, unthrottled, circuit closed), and takes back what was lent to a lane
+    /// that no longer can (a reload changed it). Slots stay lent between rounds: taking them
+    /// back each time left gaps in which new deliveries found none and waited for a claim.
     fn lend_free(&self) {
         let now = Instant::now();
         let Ok(mut lanes) = self.inner.lanes.lock() else {
@@ -330,6 +342,8 @@ impl Dispatcher {
         };
         for (name, lane) in lanes.iter_mut() {
             if !lane.lends(now) {
+                let back = self.inner.lending.recall_one(name);
+                lane.in_flight = lane.in_flight.saturating_sub(back);
                 continue;
             }
             let free = lane
