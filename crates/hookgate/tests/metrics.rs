@@ -77,9 +77,17 @@ filter = '.to == "down"'
             .starts_with("text/plain"));
         r.text().await.unwrap()
     };
-    // Gauges are published at start, before any event.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let before = parse(&python, &metrics().await, hg.path());
+    // Gauges are published at start, before any event (the first publication can take a
+    // moment on a busy machine, so wait for it rather than a fixed time).
+    let mut text = metrics().await;
+    for _ in 0..50 {
+        if text.contains("hookgate_delivery_backlog{") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        text = metrics().await;
+    }
+    let before = parse(&python, &text, hg.path());
     assert_eq!(
         get(&before, "hookgate_circuit_state{destination=down}"),
         0.0
