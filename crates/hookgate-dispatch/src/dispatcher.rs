@@ -96,12 +96,44 @@ impl Bucket {
 #[derive(Debug)]
 struct Lane {
     sender: Arc<Sender>,
+    metrics: Arc<LaneMetrics>,
     in_flight: usize,
     circuit: Circuit,
     bucket: Option<Bucket>,
     last_error: Option<String>,
     delivered: u64,
     failed: u64,
+}
+
+/// A lane's metric handles, registered once: looking a labelled metric up by name on every
+/// attempt was a few percent of the delivery path.
+struct LaneMetrics {
+    delivered: metrics::Counter,
+    gone: metrics::Counter,
+    dead: metrics::Counter,
+    retry: metrics::Counter,
+    duration: metrics::Histogram,
+    lag: metrics::Histogram,
+}
+
+impl std::fmt::Debug for LaneMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LaneMetrics").finish_non_exhaustive()
+    }
+}
+
+impl LaneMetrics {
+    fn new(destination: &str) -> Self {
+        let outcome = |outcome: &'static str| metrics::counter!("hookgate_deliveries_total", "destination" => destination.to_owned(), "outcome" => outcome);
+        Self {
+            delivered: outcome("delivered"),
+            gone: outcome("gone"),
+            dead: outcome("dead"),
+            retry: outcome("retry"),
+            duration: metrics::histogram!("hookgate_delivery_duration_seconds", "destination" => destination.to_owned()),
+            lag: metrics::histogram!("hookgate_delivery_lag_seconds", "destination" => destination.to_owned()),
+        }
+    }
 }
 
 /// A destination's health, for the admin API.
@@ -454,7 +486,7 @@ impl Dispatcher {
 
     async fn attempt(&self, destination: &str, claimed: Claimed) -> Report {
         // The lane's sender, so its client (and connection pool) is reused.
-        let Some(sender) = self.sender_of(destination) else {
+        let Some((sender, metrics)) = self.sender_of(destination) else {
             // The destination left the config while this was claimed: give it back.
             return self.release(destination, &claimed, now_ms() + 60_000);
         };
@@ -487,21 +519,18 @@ impl Dispatcher {
             }
         };
         let outcome = match (&sent.verdict, &next) {
-            (Verdict::Delivered, _) => "delivered",
-            (Verdict::Gone(_), _) => "gone",
-            (_, NextStep::Dead) => "dead",
-            _ => "retry",
+            (Verdict::Delivered, _) => &metrics.delivered,
+            (Verdict::Gone(_), _) => &metrics.gone,
+            (_, NextStep::Dead) => &metrics.dead,
+            _ => &metrics.retry,
         };
-        metrics::counter!("hookgate_deliveries_total", "destination" => destination.to_owned(), "outcome" => outcome)
-            .increment(1);
-        metrics::histogram!("hookgate_delivery_duration_seconds", "destination" => destination.to_owned())
-            .record(sent.duration.as_secs_f64());
+        outcome.increment(1);
+        metrics.duration.record(sent.duration.as_secs_f64());
         if ok {
             // Receipt to delivery, retries included: what the receiving application waited.
             #[allow(clippy::cast_precision_loss)]
             let lag = (now - claimed.event.received_at_ms).max(0) as f64 / 1000.0;
-            metrics::histogram!("hookgate_delivery_lag_seconds", "destination" => destination.to_owned())
-                .record(lag);
+            metrics.lag.record(lag);
         }
         if let Verdict::Gone(reason) = &sent.verdict {
             let reason = format!("{reason} (delivery {})", claimed.delivery.id);
@@ -534,9 +563,11 @@ impl Dispatcher {
         }
     }
 
-    fn sender_of(&self, destination: &str) -> Option<Arc<Sender>> {
+    fn sender_of(&self, destination: &str) -> Option<(Arc<Sender>, Arc<LaneMetrics>)> {
         let lanes = self.inner.lanes.lock().ok()?;
-        lanes.get(destination).map(|lane| Arc::clone(&lane.sender))
+        lanes
+            .get(destination)
+            .map(|lane| (Arc::clone(&lane.sender), Arc::clone(&lane.metrics)))
     }
 
     /// Gives a delivery back unattempted, due again at `at` (unix ms).
@@ -667,6 +698,7 @@ fn lane(destination: &Arc<Destination>) -> Result<Lane, DispatchError> {
                 reason: source,
             }
         })?),
+        metrics: Arc::new(LaneMetrics::new(&destination.name)),
         in_flight: 0,
         circuit: Circuit {
             failures: 0,

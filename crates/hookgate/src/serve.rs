@@ -183,14 +183,7 @@ async fn serve(
         shutdown.clone(),
     ));
 
-    let dispatcher = hookgate_dispatch::Dispatcher::new(Arc::clone(&store), &config.router)
-        .context("cannot set up the destinations")?;
-    let dispatching = tokio::spawn(
-        dispatcher
-            .clone()
-            .run(shutdown.clone(), config.server.shutdown_timeout),
-    );
-
+    // Before the dispatcher: its lanes register their metric handles when they are built.
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .set_buckets(&[
             0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -199,6 +192,14 @@ async fn serve(
         .context("metrics buckets")?
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    let dispatcher = hookgate_dispatch::Dispatcher::new(Arc::clone(&store), &config.router)
+        .context("cannot set up the destinations")?;
+    let dispatching = tokio::spawn(
+        dispatcher
+            .clone()
+            .run(shutdown.clone(), config.server.shutdown_timeout),
+    );
+
     let upkeep = metrics.clone();
     // Histograms keep raw samples until upkeep folds them into buckets.
     tokio::spawn(async move {
