@@ -311,14 +311,12 @@ impl Dispatcher {
                 handed = recv(&mut handoffs) => match handed {
                     Some(handed) => {
                         for claimed in handed {
-                            match self.takes_handoff(&claimed) {
-                                true => {
-                                    let destination = claimed.delivery.destination.clone();
-                                    spawn(&mut tasks, claimed, destination);
-                                }
-                                false => {
-                                    let _ = reports.send(self.release(&claimed.delivery.destination, &claimed, now_ms()));
-                                }
+                            let destination = claimed.delivery.destination.clone();
+                            if self.takes_handoff(&claimed) {
+                                spawn(&mut tasks, claimed, destination);
+                            } else {
+                                // Due now; the claim decides when its lane can take it.
+                                let _ = reports.send(self.release(&destination, &claimed, now_ms()));
                             }
                         }
                     }
