@@ -8,11 +8,11 @@ use crate::cli::ConfigArg;
 
 pub fn run(args: &ConfigArg) -> anyhow::Result<ExitCode> {
     let (config, origin) = crate::serve::load_config(args.config.as_deref())?;
-    println!("{origin}: ok");
-    println!("listen   http://{}", config.server.listen);
+    out!("{origin}: ok");
+    out!("listen   http://{}", config.server.listen);
     let StorageUrl::Sqlite(path) = &config.storage.url;
-    println!("storage  sqlite://{}", path.display());
-    println!("sources  {}", config.sources.len());
+    out!("storage  sqlite://{}", path.display());
+    out!("sources  {}", config.sources.len());
     for s in &config.sources {
         let path = if s.name == CATCH_ALL {
             "/in/{any}".to_owned()
@@ -24,13 +24,15 @@ pub fn run(args: &ConfigArg) -> anyhow::Result<ExitCode> {
             Some(Extract::Header(h)) => format!("header {h}"),
             Some(Extract::JsonPointer(p)) => format!("json {p}"),
         };
-        println!(
+        out!(
             "  {:<24} {:<18} {:<28} dedup: {dedup}",
-            s.name, s.provider, path
+            s.name,
+            s.provider,
+            path
         );
     }
     let router = &config.router;
-    println!("destinations  {}", router.destinations.len());
+    out!("destinations  {}", router.destinations.len());
     for d in &router.destinations {
         let target = match &d.kind {
             DestinationKind::Http(h) => format!(
@@ -44,7 +46,7 @@ pub fn run(args: &ConfigArg) -> anyhow::Result<ExitCode> {
             ),
             DestinationKind::Command(c) => c.program.clone(),
         };
-        println!(
+        out!(
             "  {:<24} {:<8} {target}  in flight ≤ {}{}",
             d.name,
             d.kind.as_str(),
@@ -52,7 +54,7 @@ pub fn run(args: &ConfigArg) -> anyhow::Result<ExitCode> {
             if d.ordered { ", ordered" } else { "" }
         );
     }
-    println!("routes  {}", router.routes.len());
+    out!("routes  {}", router.routes.len());
     for r in &router.routes {
         let sources = r
             .sources
@@ -65,7 +67,7 @@ pub fn run(args: &ConfigArg) -> anyhow::Result<ExitCode> {
         if r.transform.is_some() {
             extras.push("transform".to_owned());
         }
-        println!(
+        out!(
             "  {:<24} {sources} → {}  {}",
             r.name,
             r.destinations.join(","),

@@ -98,7 +98,7 @@ pub fn run(args: &DeliveriesArgs) -> anyhow::Result<ExitCode> {
                 }
                 let page = get(&args.server, "/api/deliveries", &query).await?;
                 if args.server.json {
-                    println!("{}", serde_json::to_string_pretty(&page)?);
+                    out!("{}", serde_json::to_string_pretty(&page)?);
                 } else {
                     print_list(&page);
                 }
@@ -111,9 +111,9 @@ pub fn run(args: &DeliveriesArgs) -> anyhow::Result<ExitCode> {
                 )
                 .await?;
                 if args.server.json {
-                    println!("{}", serde_json::to_string_pretty(&d)?);
+                    out!("{}", serde_json::to_string_pretty(&d)?);
                 } else {
-                    println!(
+                    out!(
                         "{} is due now (attempts so far: {})",
                         text(&d, "/id"),
                         text(&d, "/attempt_count")
@@ -180,9 +180,9 @@ async fn retry_dead(
     }
     bar.finish_and_clear();
     if server.json {
-        println!("{}", serde_json::json!({ "retried": total }));
+        out!("{}", serde_json::json!({ "retried": total }));
     } else {
-        println!("{total} dead deliveries are due now");
+        out!("{total} dead deliveries are due now");
     }
     Ok(())
 }
@@ -194,7 +194,7 @@ fn print_list(page: &Value) {
         .map(Vec::as_slice)
         .unwrap_or_default();
     if items.is_empty() {
-        println!("no deliveries");
+        out!("no deliveries");
         return;
     }
     let mut table = Table::new();
@@ -218,9 +218,9 @@ fn print_list(page: &Value) {
             text(d, "/last_error"),
         ]);
     }
-    println!("{table}");
+    out!("{table}");
     if let Some(next) = page.get("next_cursor").and_then(Value::as_str) {
-        println!("more: hookgate deliveries list --cursor {next}");
+        out!("more: hookgate deliveries list --cursor {next}");
     }
 }
 
@@ -230,7 +230,7 @@ pub fn run_destinations(args: &DestinationsArgs) -> anyhow::Result<ExitCode> {
             DestinationsCommand::List => {
                 let list = get(&args.server, "/api/destinations", &[]).await?;
                 if args.server.json {
-                    println!("{}", serde_json::to_string_pretty(&list)?);
+                    out!("{}", serde_json::to_string_pretty(&list)?);
                     return Ok(ExitCode::SUCCESS);
                 }
                 let mut table = Table::new();
@@ -246,7 +246,7 @@ pub fn run_destinations(args: &DestinationsArgs) -> anyhow::Result<ExitCode> {
                         text(d, "/disabled_reason"),
                     ]);
                 }
-                println!("{table}");
+                out!("{table}");
             }
             DestinationsCommand::Enable { name } => {
                 post(
@@ -255,7 +255,7 @@ pub fn run_destinations(args: &DestinationsArgs) -> anyhow::Result<ExitCode> {
                     &Value::Null,
                 )
                 .await?;
-                println!("{name} enabled");
+                out!("{name} enabled");
             }
             DestinationsCommand::Disable { name } => {
                 post(
@@ -264,7 +264,7 @@ pub fn run_destinations(args: &DestinationsArgs) -> anyhow::Result<ExitCode> {
                     &Value::Null,
                 )
                 .await?;
-                println!("{name} disabled; its deliveries wait");
+                out!("{name} disabled; its deliveries wait");
             }
         }
         Ok(ExitCode::SUCCESS)

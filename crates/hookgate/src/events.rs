@@ -77,7 +77,7 @@ pub fn run(args: &EventsArgs) -> anyhow::Result<ExitCode> {
                 }
                 let page = get(&args.server, "/api/events", &query).await?;
                 if args.server.json {
-                    println!("{}", serde_json::to_string_pretty(&page)?);
+                    out!("{}", serde_json::to_string_pretty(&page)?);
                 } else {
                     print_list(&page);
                 }
@@ -85,7 +85,7 @@ pub fn run(args: &EventsArgs) -> anyhow::Result<ExitCode> {
             EventsCommand::Show { id } => {
                 let event = get(&args.server, &format!("/api/events/{id}"), &[]).await?;
                 if args.server.json {
-                    println!("{}", serde_json::to_string_pretty(&event)?);
+                    out!("{}", serde_json::to_string_pretty(&event)?);
                 } else {
                     print_event(&event);
                 }
@@ -99,7 +99,7 @@ pub fn run(args: &EventsArgs) -> anyhow::Result<ExitCode> {
                 let replayed =
                     post(&args.server, &format!("/api/events/{id}/replay"), &body).await?;
                 if args.server.json {
-                    println!("{}", serde_json::to_string_pretty(&replayed)?);
+                    out!("{}", serde_json::to_string_pretty(&replayed)?);
                 } else {
                     for d in replayed
                         .get("deliveries")
@@ -107,7 +107,7 @@ pub fn run(args: &EventsArgs) -> anyhow::Result<ExitCode> {
                         .map(Vec::as_slice)
                         .unwrap_or_default()
                     {
-                        println!(
+                        out!(
                             "{} → {} ({})",
                             text(d, "/id"),
                             text(d, "/destination"),
@@ -285,12 +285,12 @@ fn print_list(page: &Value) {
         ]);
     }
     if events.is_empty() {
-        println!("no events yet");
+        out!("no events yet");
         return;
     }
-    println!("{table}");
+    out!("{table}");
     if let Some(next) = page.get("next_cursor").and_then(Value::as_str) {
-        println!("more: hookgate events list --cursor {next}");
+        out!("more: hookgate events list --cursor {next}");
     }
 }
 
@@ -305,25 +305,25 @@ fn print_event(e: &Value) {
         ("verified", "/verification/status"),
         ("provider", "/verification/provider"),
     ] {
-        println!("{label:<10} {}", text(e, pointer));
+        out!("{label:<10} {}", text(e, pointer));
     }
-    println!("\nheaders");
+    out!("\nheaders");
     for h in e
         .get("headers")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default()
     {
-        println!("  {}: {}", text(h, "/name"), text(h, "/value"));
+        out!("  {}: {}", text(h, "/name"), text(h, "/value"));
     }
     let body = text(e, "/body");
-    println!("\nbody ({})", text(e, "/body_encoding"));
+    out!("\nbody ({})", text(e, "/body_encoding"));
     // Pretty-print JSON bodies; show anything else as stored.
     match serde_json::from_str::<Value>(&body) {
         Ok(json) if text(e, "/body_encoding") == "utf8" => {
-            println!("{}", serde_json::to_string_pretty(&json).unwrap_or(body));
+            out!("{}", serde_json::to_string_pretty(&json).unwrap_or(body));
         }
-        _ => println!("{body}"),
+        _ => out!("{body}"),
     }
     let deliveries = e
         .get("deliveries")
@@ -331,12 +331,12 @@ fn print_event(e: &Value) {
         .map(Vec::as_slice)
         .unwrap_or_default();
     if deliveries.is_empty() {
-        println!("\ndeliveries: none (no route takes this source)");
+        out!("\ndeliveries: none (no route takes this source)");
         return;
     }
-    println!("\ndeliveries");
+    out!("\ndeliveries");
     for d in deliveries {
-        println!(
+        out!(
             "  {}  {}  {}  attempts {}{}",
             text(d, "/id"),
             text(d, "/destination"),
@@ -358,7 +358,7 @@ fn print_event(e: &Value) {
                 (_, Some(Value::Number(code))) => format!("exit {code}"),
                 _ => text(a, "/error"),
             };
-            println!(
+            out!(
                 "    #{} {} {} ms  {}",
                 text(a, "/n"),
                 text(a, "/started_at"),

@@ -200,13 +200,13 @@ pub fn verify(args: &VerifyArgs) -> ExitCode {
     {
         Ok(verified) => {
             match verified.secret_index {
-                Some(i) => println!(
+                Some(i) => out!(
                     "valid: {} signature matches secret {} of {}",
                     source.provider,
                     i + 1,
                     args.secrets.len()
                 ),
-                None => println!("valid: provider {} verifies nothing", source.provider),
+                None => out!("valid: provider {} verifies nothing", source.provider),
             }
             ExitCode::SUCCESS
         }
@@ -261,7 +261,7 @@ pub fn sign(args: &SignArgs) -> ExitCode {
     match result {
         Ok(headers) => {
             for (name, value) in headers {
-                println!("{name}: {value}");
+                out!("{name}: {value}");
             }
             ExitCode::SUCCESS
         }
@@ -330,9 +330,9 @@ pub fn send(args: &SendArgs) -> anyhow::Result<ExitCode> {
         let status = response.status();
         anyhow::Ok((status, response.text().await.unwrap_or_default()))
     })?;
-    println!("HTTP {status}");
+    out!("HTTP {status}");
     if !text.is_empty() {
-        println!("{text}");
+        out!("{text}");
     }
     Ok(if status.is_success() {
         ExitCode::SUCCESS

@@ -142,6 +142,46 @@ async fn embedded_default_end_to_end() {
     );
 }
 
+/// `hookgate events show … | head -1`: the reader leaves early and the command ends quietly
+/// with success, not with a panic about a broken pipe.
+#[tokio::test]
+async fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr, _) = serve(dir.path(), &[]);
+    // Far more than a pipe holds, so the command is still writing when the reader goes.
+    let big: Vec<String> = (0..20_000).map(|i| format!("item-{i}")).collect();
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/in/demo"))
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "items": big }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let v: serde_json::Value = response.json().await.unwrap();
+    let id = v["id"].as_str().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .args(["events", "show", id, "--server", &format!("http://{addr}")])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}: {}", out.status, stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    drop(server);
+}
+
 #[tokio::test]
 async fn sigterm_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
