@@ -344,16 +344,11 @@ pub(crate) fn form_decode_into(text: &str, out: &mut Vec<u8>) -> Range<usize> {
 }
 
 fn push_plus_decoded(out: &mut Vec<u8>, run: &[u8]) {
-    let from = out.len();
-    out.extend_from_slice(run);
-    for byte in &mut out[from..] {
-        if *byte == b'+' {
-            *byte = b' ';
-        }
-    }
+    // A select, not a conditional store: it vectorises (compare and blend).
+    out.extend(run.iter().map(|&b| if b == b'+' { b' ' } else { b }));
 }
 
-fn hex_value(digit: u8) -> Option<u8> {
+pub(crate) fn hex_value(digit: u8) -> Option<u8> {
     char::from(digit)
         .to_digit(16)
         .and_then(|v| u8::try_from(v).ok())
