@@ -137,6 +137,10 @@ destinations = ["app"]
     for _ in 0..KILLS {
         tokio::time::sleep(Duration::from_millis(700)).await;
         hg.kill();
+        // Requests the dead process had already written may still be in the receiver's
+        // socket; they belong before this kill's mark. Nothing else can arrive until the
+        // restart, so a short pause puts the mark where the old process's traffic ends.
+        tokio::time::sleep(Duration::from_millis(100)).await;
         marks.push(seen.lock().unwrap().order.len());
         hg.spawn().await;
     }
