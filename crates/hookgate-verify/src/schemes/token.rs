@@ -322,7 +322,7 @@ pub(crate) fn form_decode(text: &str) -> Cow<'_, [u8]> {
 
 /// Appends the decoded `text` to `out` and returns where it landed: parsing a whole form
 /// into one buffer costs one allocation instead of one per field.
-pub(crate) fn form_decode_into(text: &str, out: &mut Vec<u8>) -> Range<usize> {
+fn form_decode_into(text: &str, out: &mut Vec<u8>) -> Range<usize> {
     let start = out.len();
     let mut rest = text.as_bytes();
     // Runs between `%` escapes are copied whole and their `+` turned into spaces in one
@@ -348,7 +348,79 @@ fn push_plus_decoded(out: &mut Vec<u8>, run: &[u8]) {
     out.extend(run.iter().map(|&b| if b == b'+' { b' ' } else { b }));
 }
 
-pub(crate) fn hex_value(digit: u8) -> Option<u8> {
+/// Where one field's decoded name and value are in the buffer [`decode_form`] returns.
+pub(crate) type FieldRanges = (Range<usize>, Range<usize>);
+
+/// Splits and decodes a whole form in one pass: every field's name and value, `+` and `%XX`
+/// decoded, land in one buffer, and the ranges say where. Empty fields (`a=1&&b=2`) are
+/// skipped; a field without `=` has an empty value.
+///
+/// Why not split first and decode each piece: that was a memchr call (with its set-up) per
+/// separator, per escape and per field, which for a 20-field SMS form cost more than the
+/// HMAC. Here one SIMD scan finds every `&`, `=` and `%`, the `+`s are turned into spaces
+/// over the whole copy at once (one vectorised loop; an escaped `%2B` is decoded after and
+/// stays `+`), and the bytes between separators only move once the first escape has made
+/// the decoded text shorter than the raw one.
+pub(crate) fn decode_form(raw: &[u8]) -> (Vec<u8>, Vec<FieldRanges>) {
+    // A select rather than a conditional store, so that the loop compiles to compare-and-blend
+    // over whole vectors (the conditional store was a test and branch per byte).
+    let mut buf: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    // Twilio's forms have 10 to 40 fields: growing from empty would reallocate four times.
+    let mut fields = Vec::with_capacity(32);
+    // `w`: where the next decoded byte goes; `pending`: the first raw byte not yet moved.
+    let (mut w, mut pending) = (0, 0);
+    let mut field_start = 0;
+    let mut name_end: Option<usize> = None;
+    let take = |buf: &mut Vec<u8>, w: &mut usize, from: usize, to: usize| {
+        if *w != from {
+            buf.copy_within(from..to, *w);
+        }
+        *w += to - from;
+    };
+    for at in memchr::memchr3_iter(b'&', b'=', b'%', raw) {
+        match raw[at] {
+            b'%' => {
+                let high = raw.get(at + 1).copied().and_then(hex_value);
+                let low = raw.get(at + 2).copied().and_then(hex_value);
+                if let (Some(high), Some(low)) = (high, low) {
+                    take(&mut buf, &mut w, pending, at);
+                    buf[w] = high << 4 | low;
+                    w += 1;
+                    pending = at + 3;
+                }
+                // Otherwise a literal `%`, moved with the text around it.
+            }
+            b'=' if name_end.is_none() => {
+                take(&mut buf, &mut w, pending, at);
+                name_end = Some(w);
+                pending = at + 1;
+            }
+            b'=' => {} // Part of the value.
+            _ => {
+                take(&mut buf, &mut w, pending, at);
+                pending = at + 1;
+                if w > field_start || name_end.is_some() {
+                    let end = name_end.unwrap_or(w);
+                    fields.push((field_start..end, end..w));
+                }
+                field_start = w;
+                name_end = None;
+            }
+        }
+    }
+    take(&mut buf, &mut w, pending, raw.len());
+    if w > field_start || name_end.is_some() {
+        let end = name_end.unwrap_or(w);
+        fields.push((field_start..end, end..w));
+    }
+    buf.truncate(w);
+    (buf, fields)
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
     char::from(digit)
         .to_digit(16)
         .and_then(|v| u8::try_from(v).ok())
@@ -357,6 +429,61 @@ pub(crate) fn hex_value(digit: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The one-pass decoder against the obvious one (split on `&` then `=`, then decode each
+    /// piece), field by field.
+    fn split_then_decode(text: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+        form_pairs(text)
+            .map(|(name, value)| {
+                let mut n = Vec::new();
+                let mut v = Vec::new();
+                form_decode_into(name, &mut n);
+                form_decode_into(value, &mut v);
+                (n, v)
+            })
+            .collect()
+    }
+
+    fn one_pass(text: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let (buf, fields) = decode_form(text.as_bytes());
+        fields
+            .into_iter()
+            .map(|(n, v)| (buf[n].to_vec(), buf[v].to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn forms_decode_like_splitting_first() {
+        for text in [
+            "",
+            "&",
+            "&&a=1&&",
+            "=",
+            "a",
+            "a=",
+            "=b",
+            "a=b=c",
+            "a%3Db=c%26d",
+            "To=%2B1415&Body=hi+there%21",
+            "%",
+            "a=%",
+            "a=%2",
+            "a=%zz&b=%4",
+            "%41%42=%43",
+            "x=%&y=%%41",
+            "k=+%2B+",
+        ] {
+            assert_eq!(one_pass(text), split_then_decode(text), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_form_decodes_like_splitting_first(text in "[a-c&=%+2B4zé ]{0,40}") {
+            prop_assert_eq!(one_pass(&text), split_then_decode(&text));
+        }
+    }
 
     #[test]
     fn query_parsing() {
