@@ -65,8 +65,18 @@ struct Row {
 }
 
 impl Row {
-    fn encode(ev: NewEvent, lending: bool) -> Result<Self, StoreError> {
-        let copy = (lending && ev.deliveries.iter().any(|d| d.dead_reason.is_none())).then(|| {
+    /// `lending`: the slots lent, if any. The event is copied only when one of its deliveries'
+    /// destinations has a slot free now (a destination that is ordered, throttled or failing
+    /// never has one, and copying every event for it would be waste). Checking early is only a
+    /// hint: a slot lent after this check leaves the delivery to a claim, one taken after it
+    /// leaves the copy unused.
+    fn encode(ev: NewEvent, lending: Option<&Lending>) -> Result<Self, StoreError> {
+        let wanted = lending.is_some_and(|lending| {
+            ev.deliveries
+                .iter()
+                .any(|d| d.dead_reason.is_none() && lending.unused(&d.destination) > 0)
+        });
+        let copy = wanted.then(|| {
             Box::new(Event {
                 id: ev.id,
                 seq: 0,
@@ -948,7 +958,8 @@ pub(crate) fn read_id(text: &str) -> Result<EventId, StoreError> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
-        let row = Box::new(Row::encode(event, self.handoff.get().is_some())?);
+        let lending = self.handoff.get().map(|h| h.lending.as_ref());
+        let row = Box::new(Row::encode(event, lending)?);
         self.send(|tx| WriteOp::Append(row, tx)).await?
     }
 
