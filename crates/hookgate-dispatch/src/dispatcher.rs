@@ -310,14 +310,14 @@ impl Dispatcher {
                 () = tokio::time::sleep(POLL) => due = true,
                 handed = recv(&mut handoffs) => match handed {
                     Some(handed) => {
-                        for claimed in handed {
+                        let (send, give_back) = self.split_handoffs(handed);
+                        for claimed in send {
                             let destination = claimed.delivery.destination.clone();
-                            if self.takes_handoff(&claimed) {
-                                spawn(&mut tasks, claimed, destination);
-                            } else {
-                                // Due now; the claim decides when its lane can take it.
-                                let _ = reports.send(self.release(&destination, &claimed, now_ms()));
-                            }
+                            spawn(&mut tasks, claimed, destination);
+                        }
+                        for claimed in give_back {
+                            // Due now; the claim decides when its lane can take it.
+                            let _ = reports.send(self.release(&claimed.delivery.destination, &claimed, now_ms()));
                         }
                     }
                     None => handoffs = None,
@@ -388,11 +388,15 @@ impl Dispatcher {
         }
     }
 
-    /// Whether a delivery handed over by the store may be sent now: its lane still lends
-    /// (a circuit may have opened, or a reload changed the destination, since the slot was lent).
-    fn takes_handoff(&self, claimed: &Claimed) -> bool {
+    /// Splits deliveries handed over by the store into those to send now and those to give
+    /// back: a lane that no longer lends (a circuit opened, or a reload changed or removed the
+    /// destination, since the slot was lent) takes none. One look at the lanes per batch.
+    fn split_handoffs(&self, handed: Vec<Claimed>) -> (Vec<Claimed>, Vec<Claimed>) {
         let now = Instant::now();
-        self.inner.lanes.lock().is_ok_and(|lanes| {
+        let Ok(lanes) = self.inner.lanes.lock() else {
+            return (Vec::new(), handed);
+        };
+        handed.into_iter().partition(|claimed| {
             lanes
                 .get(&claimed.delivery.destination)
                 .is_some_and(|lane| lane.lends(now))
